@@ -1,0 +1,142 @@
+"""The frozen base encoder: by name or path, fp32 / bf16, or 8-bit / 4-bit through bitsandbytes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from adapterx.errors import AdapterxError, HubUnreachableError, UnknownChoiceError
+
+DTYPES = ("auto", "fp32", "bf16")
+QUANTS = ("none", "8bit", "4bit")
+DEFAULT_MODEL = "xlm-roberta-large"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backbone:
+    """A loaded base encoder with its tokenizer and the facts modules are checked against."""
+
+    model: Any  # transformers PreTrainedModel (later wrapped by peft / adapters)
+    tokenizer: Any
+    name: str
+    quant: str
+    dtype: torch.dtype  # compute dtype: heads and modules run in it (see resolve_dtype)
+    device: torch.device
+    fingerprint: dict
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the encoder's hidden states."""
+        return int(self.fingerprint["hidden_size"])
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """`auto`/None -> cuda when present, else cpu."""
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise AdapterxError(f"invalid --device {device!r}: {err}", "use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise AdapterxError("--device cuda was asked for but no CUDA GPU is visible",
+                            "use --device cpu (or auto)")
+    return dev
+
+
+def resolve_dtype(dtype: str, quant: str, device: torch.device) -> torch.dtype:
+    """The compute dtype. `auto` is bf16 where the hardware has it (GPU) or where the base is
+    quantized (bitsandbytes computes in 16 bit, and running modules in fp32 beside it fails with
+    "Half and Float"); fp32 otherwise."""
+    if dtype not in DTYPES:
+        raise UnknownChoiceError("--dtype", dtype, DTYPES)
+    if quant not in QUANTS:
+        raise UnknownChoiceError("--quant", quant, QUANTS)
+    if dtype == "fp32":
+        return torch.float32
+    if dtype == "bf16":
+        return torch.bfloat16
+    if quant != "none":
+        return torch.bfloat16
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def _quant_config(quant: str, compute_dtype: torch.dtype):
+    from transformers import BitsAndBytesConfig
+
+    if quant == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                              bnb_4bit_compute_dtype=compute_dtype, bnb_4bit_use_double_quant=True)
+
+
+def _is_offline_error(err: BaseException) -> bool:
+    text = f"{type(err).__name__}: {err}"
+    needles = ("couldn't connect", "Connection", "offline", "Offline", "resolve", "Max retries",
+               "We couldn't connect", "not the path to a directory")
+    return any(n in text for n in needles)
+
+
+def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "none",
+                  device: str | None = "auto", trust_remote_code: bool = False) -> Backbone:
+    """Load tokenizer and encoder (no task head: heads are ours, so only the encoder is quantized),
+    freeze every weight, and record a fingerprint of its shape and weights."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    dev = resolve_device(device)
+    compute = resolve_dtype(dtype, quant, dev)
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    try:
+        config = AutoConfig.from_pretrained(name, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True, **kwargs)
+    except OSError as err:
+        if os.path.isdir(name):
+            raise AdapterxError(f"{name} is not a model folder transformers can load: {err}",
+                                "point --model at a folder with config.json and tokenizer files") from None
+        if _is_offline_error(err):
+            raise HubUnreachableError(
+                f"could not load model {name!r} from the Hugging Face Hub (unreachable or offline)",
+                "download it once and pass --model DIR, or run the offline demo with --preset tiny",
+            ) from None
+        raise AdapterxError(f"could not load model {name!r}: {err}",
+                            "check the name on the Hub or pass a local folder with --model DIR") from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise AdapterxError(f"model {name!r} has no fast tokenizer",
+                            "span QA needs character offsets; use a model with tokenizer.json")
+    model_kwargs: dict[str, Any] = dict(kwargs, dtype=compute)
+    if "add_pooling_layer" in AutoModel._model_mapping[type(config)].__init__.__code__.co_varnames:
+        model_kwargs["add_pooling_layer"] = False  # our heads pool themselves
+    if quant != "none":
+        model_kwargs["quantization_config"] = _quant_config(quant, compute)
+        model_kwargs["device_map"] = {"": dev.index if dev.type == "cuda" and dev.index is not None
+                                      else dev.type}
+    model = AutoModel.from_pretrained(name, config=config, **model_kwargs)
+    if quant == "none":
+        model.to(dev)
+    model.requires_grad_(False)
+    return Backbone(model=model, tokenizer=tokenizer, name=name, quant=quant, dtype=compute,
+                    device=dev, fingerprint=fingerprint(model))
+
+
+def fingerprint(model) -> dict:
+    """Shape facts plus a hash of the first embedding rows: two bases with the same architecture
+    but different weights (a different checkpoint) get different fingerprints."""
+    cfg = model.config
+    emb = model.get_input_embeddings().weight[:16].detach().float().cpu()
+    digest = hashlib.sha256(emb.numpy().round(4).tobytes()).hexdigest()[:16]
+    return {
+        "model_type": cfg.model_type,
+        "hidden_size": cfg.hidden_size,
+        "num_hidden_layers": cfg.num_hidden_layers,
+        "num_attention_heads": cfg.num_attention_heads,
+        "vocab_size": cfg.vocab_size,
+        "embedding_hash": digest,
+    }

@@ -1,0 +1,161 @@
+"""The `adapterx` command line (click). Every command is a thin layer over adapterx.api."""
+
+from __future__ import annotations
+
+import functools
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from adapterx import api
+from adapterx.errors import AdapterxError
+
+COMMON_OPTIONS: list[Callable] = [
+    click.option("--model", help="Hugging Face model name or local folder [xlm-roberta-large]"),
+    click.option("--method", help="bottleneck | lora | full [bottleneck]"),
+    click.option("--quant", help="none | 8bit | 4bit (bitsandbytes) [none]"),
+    click.option("--dtype", help="fp32 | bf16 | auto [auto]"),
+    click.option("--device", help="auto | cpu | cuda | cuda:N [auto]"),
+    click.option("--data-dir", help="read datasets from local files in their original formats"),
+    click.option("--eval-split", help="test | dev [test]"),
+    click.option("--output", help="runs folder [runs]"),
+    click.option("--modules-dir", help="module cache folder [modules]"),
+    click.option("--seed", type=int),
+    click.option("--langs", help="comma list of evaluation languages [all of the target's]"),
+    click.option("--max-train-examples", type=int),
+    click.option("--max-eval-examples", type=int, help="per language"),
+    click.option("--config", "config_file", help="YAML file of config keys"),
+    click.option("--preset", help="tiny: offline demo (tiny random model + shipped sample data)"),
+]
+OPTION_KEYS = {"max_train_examples": "training.max_train_examples",
+               "max_eval_examples": "training.max_eval_examples"}
+
+
+def common_options(fn: Callable) -> Callable:
+    """Attach the options every training / evaluation command shares, plus `key=value` overrides."""
+    for option in reversed(COMMON_OPTIONS):
+        fn = option(fn)
+    return click.argument("overrides", nargs=-1)(fn)
+
+
+def parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
+    """`key=value` words -> dict; anything else is a usage error."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise AdapterxError(f"unexpected argument {item!r}", "overrides look like key=value, e.g. lora.r=16")
+        out[key] = value
+    return out
+
+
+def make_config(kwargs: dict[str, Any]):
+    """RunConfig from the shared options (and remove them from kwargs)."""
+    preset = kwargs.pop("preset", None)
+    config_file = kwargs.pop("config_file", None)
+    overrides = parse_overrides(kwargs.pop("overrides", ()))
+    options = {}
+    for key in ("model", "method", "quant", "dtype", "device", "data_dir", "eval_split", "output",
+                "modules_dir", "seed", "langs", "max_train_examples", "max_eval_examples"):
+        value = kwargs.pop(key, None)
+        if value is not None:
+            options[OPTION_KEYS.get(key, key)] = value
+    return api.build_config(preset=preset, config_file=config_file, overrides={**options, **overrides})
+
+
+def _command_line() -> str:
+    return "adapterx " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """User errors exit with code 2 and a message, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AdapterxError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; finished modules and runs on disk are intact", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="adapterx")
+def main() -> None:
+    """adapterx: English intermediate-task modules for zero-shot cross-lingual transfer."""
+
+
+@main.command("tasks")
+@click.option("--kind", help="classification | multiple_choice | qa")
+@handle_errors
+def tasks_cmd(kind: str | None) -> None:
+    """List tasks: kind, role, languages, sources."""
+    from rich.table import Table
+
+    from adapterx.report.console import console
+
+    table = Table(title="adapterx tasks")
+    for col in ("task", "kind", "role", "metric", "languages", "local files (--data-dir)", "hub"):
+        table.add_column(col)
+    for row in api.tasks(kind):
+        langs = row["languages"]
+        table.add_row(row["name"], row["kind"], row["role"], row["metric"],
+                      f"{len(langs)}: {' '.join(langs)}", " ".join(row["local_files"].values()), row["hub"])
+    console.print(table)
+
+
+@main.command("train")
+@click.option("--task", required=True, help="intermediate task, e.g. squad, mnli, siqa")
+@common_options
+@handle_errors
+def train_cmd(task: str, **kwargs: Any) -> None:
+    """Train one intermediate module (or reuse the cached one) and print its path."""
+    cfg = make_config(kwargs)
+    path = api.train(task, cfg=cfg)
+    click.echo(str(path))
+
+
+def _target_command(name: str, setup: str, doc: str) -> None:
+    @main.command(name, help=doc)
+    @click.option("--inter", required=True, help="comma list of intermediate tasks, e.g. squad,mnli")
+    @click.option("--target", required=True, help="target task, e.g. tydiqa, xnli, xcopa")
+    @common_options
+    @handle_errors
+    def command(inter: str, target: str, **kwargs: Any) -> None:
+        cfg = make_config(kwargs)
+        getattr(api, setup)(inter, target, cfg=cfg, command=_command_line())
+
+
+_target_command("fuse", "fuse", "AdapterFusion of intermediate modules -> target training -> zero-shot table.")
+_target_command("stack", "stack", "Stack intermediate modules under a new target module -> zero-shot table.")
+
+
+@main.command("direct")
+@click.option("--target", required=True, help="target task")
+@common_options
+@handle_errors
+def direct_cmd(target: str, **kwargs: Any) -> None:
+    """Baseline: target module only, no intermediate task -> zero-shot table."""
+    api.direct(target, cfg=make_config(kwargs), command=_command_line())
+
+
+@main.command("eval")
+@click.option("--run", "run_dir", help="a run folder written by fuse / stack / direct")
+@click.option("--module", "module_dir", help="a module folder written by train")
+@click.option("--target", help="target task (with --module)")
+@common_options
+@handle_errors
+def eval_cmd(run_dir: str | None, module_dir: str | None, target: str | None, **kwargs: Any) -> None:
+    """Zero-shot evaluation of a run or a module, on all (or --langs) languages."""
+    api.evaluate(run=run_dir, module=module_dir, target=target, cfg=make_config(kwargs),
+                 command=_command_line())
+
+
+if __name__ == "__main__":
+    main()

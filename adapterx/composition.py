@@ -1,0 +1,64 @@
+"""How intermediate modules are combined for a target, as plain data (to_dict / from_dict)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapterx.errors import AdapterxError, UnknownChoiceError
+
+# setup -> methods that can run it (the validation table; later setups extend it here)
+SETUPS: dict[str, tuple[str, ...]] = {
+    "direct": ("bottleneck", "lora", "full"),
+    "stack": ("bottleneck", "lora", "full"),
+    "fuse": ("bottleneck",),
+}
+# Names the run records in results.json when the method changes what a setup is called.
+SETUP_NAMES = {("full", "direct"): "full-direct", ("full", "stack"): "full-stilts"}
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A setup over named intermediate modules, plus the target module trained on top (if any)."""
+
+    setup: str
+    inter: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.setup not in SETUPS:
+            raise UnknownChoiceError("setup", self.setup, SETUPS)
+        if self.setup == "direct" and self.inter:
+            raise AdapterxError("the direct setup uses no intermediate modules")
+        if self.setup != "direct" and not self.inter:
+            raise AdapterxError(f"the {self.setup} setup needs at least one intermediate task",
+                                "pass --inter TASK[,TASK...]")
+        if len(set(self.inter)) != len(self.inter):
+            raise AdapterxError(f"an intermediate task is listed twice: {','.join(self.inter)}")
+        if self.setup == "fuse" and len(self.inter) < 1:
+            raise AdapterxError("fuse needs at least one intermediate module")
+
+    def check_method(self, method: str) -> None:
+        """Refuse setups a method cannot run, naming what works instead."""
+        if method not in SETUPS[self.setup]:
+            if self.setup == "fuse" and method == "lora":
+                raise AdapterxError(
+                    "fusing LoRA modules (LoRA fusion) is not available yet",
+                    "use --method bottleneck for AdapterFusion, or `adapterx stack --method lora` "
+                    "to add the LoRA modules' deltas and train a target LoRA on top")
+            raise AdapterxError(f"--method {method} cannot run the {self.setup} setup",
+                                f"methods that can: {', '.join(SETUPS[self.setup])}")
+        if method == "full" and len(self.inter) > 1:
+            raise AdapterxError("full fine-tuning continues from one intermediate model, not several",
+                                "pass one task to --inter, or use --method bottleneck to fuse modules")
+
+    def name(self, method: str) -> str:
+        """The setup name results.json records (DESIGN.md): e.g. full + stack -> full-stilts."""
+        return SETUP_NAMES.get((method, self.setup), self.setup)
+
+    def to_dict(self) -> dict:
+        """Plain data for adapterx.json."""
+        return {"setup": self.setup, "inter": list(self.inter)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Composition":
+        """Inverse of to_dict."""
+        return cls(setup=data["setup"], inter=tuple(data.get("inter", ())))

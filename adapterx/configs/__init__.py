@@ -1,0 +1,7 @@
+"""Dataclass configs with their defaults: methods, training, and the whole run."""
+
+from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings
+from adapterx.configs.run import RunConfig, TrainingConfig, apply_overrides, load_yaml_config
+
+__all__ = ["BottleneckSettings", "FusionSettings", "LoraSettings", "RunConfig", "TrainingConfig",
+           "apply_overrides", "load_yaml_config"]

@@ -1,0 +1,179 @@
+"""The resolved configuration of one command: CLI options + YAML file + `key=value` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings
+from adapterx.errors import AdapterxError
+
+
+@dataclass
+class TrainingConfig:
+    """Trainer hyperparameters; `None` means the task's default (adapterx.tasks.definitions)."""
+
+    learning_rate: float | None = field(default=None, metadata={"help": "None: task default (1e-4 for modules, 1e-5 full)"})
+    epochs: float | None = field(default=None, metadata={"help": "None: task default"})
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    grad_accum: int = 1
+    max_seq_length: int | None = field(default=None, metadata={"help": "None: task default"})
+    doc_stride: int | None = field(default=None, metadata={"help": "QA window overlap; None: task default"})
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_train_examples: int | None = None
+    max_eval_examples: int | None = field(default=None, metadata={"help": "per language"})
+    max_dev_examples: int | None = 2000
+    n_best: int = 20
+    max_answer_length: int = 30
+    logging_steps: int = 50
+    save_checkpoints: bool = True
+    gradient_checkpointing: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
+            if getattr(self, name) < 1:
+                raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("learning_rate", "epochs"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise AdapterxError(f"training.{name} must be > 0, got {value}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise AdapterxError(f"training.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+
+
+@dataclass
+class RunConfig:
+    """Everything that decides what a command computes (and therefore its cache keys)."""
+
+    model: str = "xlm-roberta-large"
+    method: str = "bottleneck"
+    quant: str = "none"
+    dtype: str = "auto"
+    device: str = "auto"
+    data_dir: str | None = None
+    output: str = "runs"
+    modules_dir: str = "modules"
+    seed: int = 0
+    eval_split: str = "test"
+    langs: list[str] | None = None
+    trust_remote_code: bool = False
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, for run directories and hashing."""
+        return dataclasses.asdict(self)
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Turn a CLI/YAML value into the field's type, or say which type was expected."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except AdapterxError as err:
+                errors.append(err)
+        raise errors[0]
+    if origin is list:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise AdapterxError(f"{key}: expected a list, got {value!r}")
+        return [_coerce(v, args[0] if args else str, key) for v in items]
+    try:
+        if annotation is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if annotation is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if annotation is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if annotation is str:
+            if isinstance(value, (dict, list)):
+                raise ValueError
+            return str(value)
+    except (TypeError, ValueError):
+        name = getattr(annotation, "__name__", str(annotation))
+        raise AdapterxError(f"{key}: expected {name}, got {value!r}") from None
+    return value
+
+
+def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
+    """Set (dotted) keys on a nested dataclass, type-checked; unknown keys list the valid ones.
+
+    A bare key that names exactly one nested field (`learning_rate=1e-4`) is accepted too."""
+    hints = _field_types(type(obj))
+    nested = {n for n, t in hints.items() if dataclasses.is_dataclass(t)}
+    for raw_key, value in overrides.items():
+        key = raw_key.replace("-", "_")
+        head, _, rest = key.partition(".")
+        if head in nested:
+            sub = getattr(obj, head)
+            if rest:
+                apply_overrides(sub, {rest: value}, f"{prefix}{head}.")
+            elif isinstance(value, dict):
+                apply_overrides(sub, value, f"{prefix}{head}.")
+            else:
+                raise AdapterxError(f"{prefix}{head} is a section; set its keys, e.g. {head}.<key>=...")
+            continue
+        if rest or head not in hints:
+            owners = [n for n in nested if head in _field_types(type(getattr(obj, n)))] if not rest else []
+            if len(owners) == 1:
+                apply_overrides(getattr(obj, owners[0]), {head: value}, f"{prefix}{owners[0]}.")
+                continue
+            valid = sorted(list(set(hints) - nested) + [f"{n}.{k}" for n in nested
+                                                         for k in _field_types(type(getattr(obj, n)))])
+            raise AdapterxError(f"unknown config key {prefix}{raw_key!r}",
+                                f"valid keys: {', '.join(valid)}")
+        setattr(obj, head, _coerce(value, hints[head], f"{prefix}{head}"))
+    post_init = getattr(obj, "__post_init__", None)
+    if post_init is not None:
+        try:
+            post_init()
+        except ValueError as err:
+            raise AdapterxError(str(err)) from None
+    return obj
+
+
+def load_yaml_config(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file as a (nested) mapping of overrides."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise AdapterxError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise AdapterxError(f"{path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise AdapterxError(f"{path}: expected a mapping of config keys at the top level")
+    return data

@@ -1,0 +1,87 @@
+"""Normalized examples -> tokenized features (datasets.Dataset) and the collators that pad them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from datasets import Dataset
+
+from adapterx.errors import DataError
+from adapterx.tasks import Task
+
+MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels",
+                 "start_positions", "end_positions")
+
+
+def _label_ids(task: Task, examples: list[dict], labelled: bool) -> list[int]:
+    if task.kind == "multiple_choice":
+        ids = [int(ex["label"]) for ex in examples]
+        bad = [i for i, x in enumerate(ids) if not (-1 <= x < task.num_choices)]
+    else:
+        index = {name: i for i, name in enumerate(task.labels)}
+        ids = [index.get(ex["label"], -2) if ex["label"] != "" else -1 for ex in examples]
+        bad = [i for i, x in enumerate(ids) if x == -2]
+    if bad:
+        ex = examples[bad[0]]
+        valid = task.labels or tuple(range(task.num_choices))
+        raise DataError(f"{len(bad)} {task.name} example(s) have a label outside the task's label set "
+                        f"(first: id {ex['id']!r}, label {ex['label']!r}); valid: {list(valid)}")
+    if labelled and any(x == -1 for x in ids):
+        raise DataError(f"{task.name} training data has unlabelled examples",
+                        hint="train on a labelled split (train / dev)")
+    return ids
+
+
+def tokenize(task: Task, examples: list[dict], tokenizer, max_length: int, doc_stride: int,
+             train: bool) -> Dataset:
+    """Features for training (with labels / span positions) or evaluation (QA keeps offsets)."""
+    if task.kind == "qa":
+        from adapterx.data import qa
+
+        ds = Dataset.from_list([{k: ex[k] for k in ("id", "question", "context", "answers")} for ex in examples])
+        fn = qa.prepare_train_features if train else qa.prepare_eval_features
+        return ds.map(fn, batched=True, remove_columns=ds.column_names,
+                      fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "doc_stride": doc_stride},
+                      desc=f"tokenizing {task.name}")
+    labels = _label_ids(task, examples, labelled=train)
+    if task.kind == "classification":
+        enc = tokenizer([ex["text_a"] for ex in examples],
+                        [ex["text_b"] or "" for ex in examples] if any(ex["text_b"] for ex in examples) else None,
+                        truncation=True, max_length=max_length)
+        data: dict[str, Any] = dict(enc)
+    else:  # multiple choice: one (context + question, choice) pair per choice
+        n = task.num_choices
+        firsts, seconds = [], []
+        for ex in examples:
+            if len(ex["choices"]) != n:
+                raise DataError(f"{task.name} example {ex['id']!r} has {len(ex['choices'])} choices, expected {n}")
+            prompt = f"{ex['context']} {ex['question']}".strip()
+            firsts += [prompt] * n
+            seconds += list(ex["choices"])
+        enc = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
+        data = {k: [v[i:i + n] for i in range(0, len(v), n)] for k, v in enc.items()}
+    data["labels"] = labels
+    return Dataset.from_dict(data)
+
+
+@dataclass
+class Collator:
+    """Dynamic padding to the longest sequence of the batch; multiple choice pads (B, C, L)."""
+
+    tokenizer: Any
+    kind: str
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        keep = [{k: f[k] for k in MODEL_COLUMNS if k in f and f[k] is not None} for f in features]
+        if self.kind != "multiple_choice":
+            return self.tokenizer.pad(keep, return_tensors="pt")
+        n = len(keep[0]["input_ids"])
+        seq_keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in keep[0]]
+        flat = [{k: f[k][c] for k in seq_keys} for f in keep for c in range(n)]
+        batch = self.tokenizer.pad(flat, return_tensors="pt")
+        out = {k: v.view(len(keep), n, -1) for k, v in batch.items()}
+        if "labels" in keep[0]:
+            out["labels"] = torch.tensor([f["labels"] for f in keep], dtype=torch.long)
+        return out

@@ -1,0 +1,52 @@
+"""Examples for a (task, split, language): from `--data-dir` files or the Hugging Face Hub."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from adapterx.errors import DataError
+from adapterx.tasks import Task, get_task
+
+
+def load_examples(task: Task | str, split: str, lang: str = "en", data_dir: str | Path | None = None,
+                  max_examples: int | None = None, seed: int = 0) -> list[dict]:
+    """Normalized examples of one split and language; a seeded subsample when `max_examples`."""
+    task = get_task(task) if isinstance(task, str) else task
+    real_split = task.resolve_split(split)
+    if data_dir is not None:
+        examples = task.local(Path(data_dir), real_split, lang)
+    else:
+        from adapterx.data.hub import load_hub_split
+
+        examples = load_hub_split(task.hub or task.name, real_split, lang)
+    if not examples:
+        raise DataError(f"the {task.name} {split} split for {lang!r} is empty",
+                        hint="check the data files or the Hub dataset")
+    return subsample(examples, max_examples, seed)
+
+
+def subsample(examples: list[dict], max_examples: int | None, seed: int) -> list[dict]:
+    """A seeded random subset that keeps the original order (so predictions stay in input order)."""
+    if not max_examples or max_examples >= len(examples):
+        return examples
+    keep = sorted(random.Random(seed).sample(range(len(examples)), max_examples))
+    return [examples[i] for i in keep]
+
+
+def english_train_dev(task: Task, data_dir: str | Path | None, max_train: int | None,
+                      max_dev: int | None, seed: int) -> tuple[list[dict], list[dict]]:
+    """English training data and the English dev set used for model selection."""
+    source = get_task(task.train_task)
+    train = load_examples(source, "train", "en", data_dir)
+    if source.dev_holdout:
+        # The task's dev file is its evaluation set: select models on held-out train rows instead.
+        order = list(range(len(train)))
+        random.Random(1234).shuffle(order)
+        n_dev = max(1, int(len(train) * source.dev_holdout))
+        dev_ids = set(order[:n_dev])
+        dev = [ex for i, ex in enumerate(train) if i in dev_ids]
+        train = [ex for i, ex in enumerate(train) if i not in dev_ids]
+    else:
+        dev = load_examples(source, "dev", "en", data_dir)
+    return subsample(train, max_train, seed), subsample(dev, max_dev, seed)

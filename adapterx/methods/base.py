@@ -1,0 +1,41 @@
+"""What a method (LoRA, bottleneck adapter, full fine-tuning) must do; one class per method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from adapterx.backbone import Backbone
+from adapterx.composition import Composition
+
+
+class Method(Protocol):
+    """Attach, load, save and compose modules of one kind on a Backbone (mutating `bb.model`)."""
+
+    name: str
+
+    def prepare(self, bb: Backbone) -> None:
+        """Make the backbone able to hold modules of this kind."""
+
+    def add(self, bb: Backbone, name: str, settings: object) -> None:
+        """Attach a new, trainable module called `name`."""
+
+    def load(self, bb: Backbone, path: Path, name: str) -> None:
+        """Attach a saved module, frozen, as `name`."""
+
+    def save(self, bb: Backbone, name: str, path: Path) -> None:
+        """Write module `name` into folder `path` in the method's native format."""
+
+    def compose(self, bb: Backbone, comp: Composition, train: str | None, settings: object = None) -> None:
+        """Activate `comp` (plus the target module `train`, if any) and set what trains."""
+
+    def save_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
+        """Write the trained composition parameters (e.g. AdapterFusion layers), if any."""
+
+    def load_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
+        """Read what save_composition wrote (compose() then activates it)."""
+
+
+def trainable_parameters(model) -> int:
+    """Number of parameters that will receive gradients."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

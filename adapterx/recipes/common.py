@@ -1,0 +1,107 @@
+"""Pieces the recipes share: resolved settings, head save/load, provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import torch
+
+from adapterx.backbone import Backbone
+from adapterx.configs import RunConfig
+from adapterx.errors import ModuleMismatchError
+from adapterx.evaluation import EvalSettings
+from adapterx.heads import TaskModel, build_head
+from adapterx.store import HEAD_FILE
+from adapterx.tasks import Task
+from adapterx.training import TrainSettings
+
+FULL_FT_LR = 1e-5  # the paper's full fine-tuning rate; module defaults come from the task
+
+
+def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
+    """Trainer hyperparameters: the config's values where set, else the task's defaults."""
+    t = cfg.training
+    default_lr = FULL_FT_LR if cfg.method == "full" else task.learning_rate
+    return TrainSettings(
+        learning_rate=t.learning_rate or default_lr, epochs=t.epochs or task.epochs,
+        batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,
+        weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
+        save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing)
+
+
+def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
+    """Tokenization and decoding options for evaluation."""
+    t = cfg.training
+    return EvalSettings(max_seq_length=t.max_seq_length or task.max_seq_length,
+                        doc_stride=t.doc_stride or task.doc_stride, batch_size=t.eval_batch_size,
+                        n_best=t.n_best, max_answer_length=t.max_answer_length)
+
+
+def head_spec(task: Task) -> dict:
+    """What a saved head is, so a loader can check it fits the task it is used for."""
+    return {"kind": task.kind, "labels": list(task.labels), "num_choices": task.num_choices}
+
+
+def build_model(bb: Backbone, task: Task) -> TaskModel:
+    """Encoder + a fresh head for `task`, on the backbone's device, in its compute dtype."""
+    head = build_head(task.kind, bb.hidden_size, len(task.labels))
+    # Heads train in fp32 unless the base computes in bf16 (bitsandbytes / GPU), where a fp32
+    # head beside bf16 hidden states is still fine: TaskModel casts hidden states to the head.
+    head.to(device=bb.device, dtype=torch.float32)
+    return TaskModel(bb.model, head, task.kind)
+
+
+def save_head(model: TaskModel, folder: Path) -> None:
+    """The head's weights as safetensors."""
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().contiguous().cpu() for k, v in model.head.state_dict().items()},
+              str(folder / HEAD_FILE))
+
+
+def load_head(model: TaskModel, folder: Path, saved_spec: dict, task: Task) -> None:
+    """Load a saved head after checking it was made for this kind of task and label set."""
+    from safetensors.torch import load_file
+
+    want = head_spec(task)
+    if saved_spec.get("kind") != want["kind"] or (want["kind"] == "classification"
+                                                   and saved_spec.get("labels") != want["labels"]):
+        raise ModuleMismatchError(
+            f"the head saved in {folder} is a {saved_spec.get('kind')} head with labels "
+            f"{saved_spec.get('labels')}; task {task.name} needs {want['kind']} with {want['labels']}",
+            "evaluate it on a task of the same kind (e.g. an mnli module on xnli, a squad module on xquad)")
+    model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+
+
+def provenance() -> dict:
+    """Library versions, git commit and hardware of this process."""
+    import adapterx
+    import transformers
+
+    versions = {"adapterx": adapterx.__version__, "transformers": transformers.__version__,
+                "torch": torch.__version__}
+    for mod in ("peft", "adapters", "datasets", "bitsandbytes"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001  (an optional library may be missing or fail to import)
+            pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(adapterx.__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    versions["git_commit"] = commit
+    if torch.cuda.is_available():
+        hardware = torch.cuda.get_device_name(0)
+    else:
+        hardware = f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    return {"versions": versions, "hardware": hardware}
+
+
+def asdict(obj) -> dict:
+    """dataclasses.asdict for config blocks that may be None."""
+    return dataclasses.asdict(obj) if obj is not None else {}

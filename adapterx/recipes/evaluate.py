@@ -1,0 +1,74 @@
+"""Recipe: re-evaluate a finished run, or evaluate a module zero-shot on a target, any languages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from adapterx.backbone import load_backbone
+from adapterx.composition import Composition
+from adapterx.configs import RunConfig
+from adapterx.errors import AdapterxError
+from adapterx.methods import get_method
+from adapterx.recipes.common import build_model, load_head, provenance
+from adapterx.recipes.target import TARGET_MODULE, check_eval_split, evaluate_languages
+from adapterx.recipes.train_module import ModuleRecord
+from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
+from adapterx.store import atomic_dir, check_base, read_meta
+from adapterx.tasks import check_languages, get_task
+
+
+def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
+                  target: str | None = None, command: str = "") -> dict:
+    """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json."""
+    if bool(run) == bool(module):
+        raise AdapterxError("pass exactly one of --run DIR or --module DIR")
+    folder = Path(run) / "module" if run else Path(module)
+    meta = read_meta(folder)
+    task = get_task(target or meta["task"])
+    langs = check_languages(task, cfg.langs)
+    split = check_eval_split(task, cfg.eval_split)
+    model_name = meta["base_model"]["name"]
+    quant = meta["base_model"].get("quant", "none")
+    bb = load_backbone(model_name, cfg.dtype, quant, cfg.device, cfg.trust_remote_code)
+    check_base(meta, bb.fingerprint, model_name, folder)
+    method = get_method(meta["method"])
+    method.prepare(bb)
+    if meta["kind"] == "module":  # a single intermediate (or target-trained) module with its head
+        method.load(bb, folder, meta["task"])
+        method.compose(bb, Composition("stack", (meta["task"],)), None)
+        comp, inter = Composition("direct"), [meta["task"]]
+    else:
+        comp = Composition.from_dict(meta["composition"])
+        for record in meta["modules"]:
+            parts = ModuleRecord(record["task"], Path(record["path"]), record["key"], reused=True)
+            check_base(read_meta(parts.path), bb.fingerprint, model_name, parts.path)
+            method.load(bb, parts.path, parts.task)
+        if comp.setup != "fuse":
+            method.load(bb, folder, TARGET_MODULE)
+        method.load_composition(bb, comp, folder)
+        # inference: the target module sits on top of the intermediate ones (a stack of one = direct)
+        active = comp if comp.setup == "fuse" else Composition("stack", comp.inter + (TARGET_MODULE,))
+        method.compose(bb, active, None)
+        inter = list(comp.inter)
+    model = build_model(bb, task)
+    load_head(model, folder, meta["head"], task)
+    cfg_eval = cfg
+    per_lang, examples = evaluate_languages(model, task, bb, cfg_eval, split, langs)
+    per_language, average, extra = per_language_scores(task, per_lang)
+    results = {
+        "target": task.name, "metric": "f1" if task.metric == "squad" else task.metric,
+        "setup": comp.name(meta["method"]) if meta["kind"] != "module" else "module",
+        "inter": inter, "method": meta["method"], "model": model_name, "quant": quant, "seed": cfg.seed,
+        "per_language": per_language, "average": average, **extra, "english_dev": None,
+        "eval_split": split, "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
+        "evaluated": str(folder), "command": command, "schema_version": 1, **provenance(),
+    }
+    out = Path(cfg.output) / task.name / f"eval-{folder.resolve().parent.name}-{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    with atomic_dir(out) as tmp:
+        write_predictions(tmp, task, split, per_lang, examples)
+        write_results(tmp, results)
+        (tmp / "adapterx.json").write_text('{"kind": "eval"}', encoding="utf-8")
+    print_table(results)
+    return results
+

@@ -1,0 +1,161 @@
+"""Recipe: compose intermediate modules, train on the target's English data, evaluate zero-shot on
+every language, write results.json + predictions/ and print the per-language table."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from adapterx.backbone import Backbone, load_backbone
+from adapterx.composition import Composition
+from adapterx.configs import RunConfig
+from adapterx.data.features import Collator, tokenize
+from adapterx.data.loading import english_train_dev, load_examples
+from adapterx.errors import AdapterxError, UnknownChoiceError
+from adapterx.evaluation import EvalResult, evaluate
+from adapterx.heads import TaskModel
+from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, provenance,
+                                     save_head, train_settings)
+from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
+from adapterx.report.console import console
+from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
+from adapterx.store import (atomic_dir, check_base, entry_lock, is_complete, read_meta, stable_hash,
+                            write_json_atomic)
+from adapterx.tasks import Task, all_tasks, check_languages, get_task
+from adapterx.training import train_model
+
+log = logging.getLogger(__name__)
+TARGET_MODULE = "target"  # name of the module trained on the target task inside the model
+
+
+def check_eval_split(task: Task, split: str) -> str:
+    """`--eval-split` must be one the target has (after XTREME's aliases)."""
+    if split not in ("test", "dev"):
+        raise UnknownChoiceError("--eval-split", split, ("dev", "test"))
+    if task.resolve_split(split) not in task.splits:
+        raise AdapterxError(f"{task.name} has no {split} split (it has: {', '.join(task.splits)})",
+                            f"use --eval-split {'test' if split == 'dev' else 'dev'}")
+    return split
+
+
+def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord]) -> None:
+    """Load each intermediate module (frozen) after checking it was trained on this base."""
+    method = get_method(cfg.method)
+    for record in modules:
+        meta = read_meta(record.path)
+        check_base(meta, bb.fingerprint, cfg.model, record.path)
+        if meta.get("method") != cfg.method:
+            raise AdapterxError(f"module {record.path} is a {meta.get('method')} module, not {cfg.method}",
+                                f"pass --method {meta.get('method')}")
+        method.load(bb, record.path, record.task)
+
+
+def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfig, split: str,
+                       langs: list[str]) -> tuple[dict[str, EvalResult], dict[str, list[dict]]]:
+    """Zero-shot evaluation on every requested language of `split`."""
+    ev = eval_settings(task, cfg)
+    results, examples = {}, {}
+    for lang in langs:
+        examples[lang] = load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
+        with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
+            results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device)
+    return results, examples
+
+
+def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
+    """Compose -> train on the target's English data -> zero-shot table; returns results.json's dict."""
+    comp = Composition(setup, tuple(inter))
+    get_method(cfg.method)  # unknown method: fail before any work
+    comp.check_method(cfg.method)
+    task = get_task(target)
+    if not task.is_target:
+        targets = sorted(n for n, t in all_tasks().items() if t.is_target)
+        raise UnknownChoiceError("target task", target, targets,
+                                 hint=f"{target} is an intermediate task; train it with `adapterx train --task {target}`")
+    langs = check_languages(task, cfg.langs)
+    split = check_eval_split(task, cfg.eval_split)
+    for name in inter:
+        trainable_task(name)
+    modules = [train_module(name, cfg) for name in inter]
+
+    train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
+                                         cfg.training.max_dev_examples, cfg.seed)
+    payload = {"setup": comp.to_dict(), "target": task.name, "modules": [m.key for m in modules],
+               "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
+               "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
+               "train": asdict(train_settings(task, cfg)), "eval": asdict(eval_settings(task, cfg)),
+               "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
+               "max_eval_examples": cfg.training.max_eval_examples}
+    key = stable_hash(payload)
+    name = "-".join([comp.name(cfg.method), *inter, cfg.method, f"s{cfg.seed}", key[:8]])
+    run_dir = Path(cfg.output) / task.name / name
+    with entry_lock(run_dir):
+        if is_complete(run_dir):
+            console.print(f"[green]already done[/]: {run_dir} (same config); showing its results")
+            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+        else:
+            results = _train_and_evaluate(comp, task, cfg, modules, train_ex, dev_ex, langs, split,
+                                          key, run_dir, command)
+    print_table(results)
+    console.print(f"results: {run_dir / 'results.json'}")
+    return results
+
+
+def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: list[ModuleRecord],
+                        train_ex: list[dict], dev_ex: list[dict], langs: list[str], split: str,
+                        key: str, run_dir: Path, command: str) -> dict:
+    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
+    method = get_method(cfg.method)
+    method.prepare(bb)
+    attach_modules(bb, cfg, modules)
+    if comp.setup != "fuse":
+        method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
+    method.compose(bb, comp, TARGET_MODULE if comp.setup != "fuse" else "fusion", cfg.fusion)
+    model = build_model(bb, task)
+    ev = eval_settings(task, cfg)
+    console.print(f"[bold]training[/] {comp.name(cfg.method)} on {task.train_task} English data "
+                  f"({len(train_ex)} examples) for {task.name}; trainable parameters: {trainable_parameters(model):,}")
+    features = tokenize(task, train_ex, bb.tokenizer, ev.max_seq_length, ev.doc_stride, train=True)
+
+    def dev_score() -> float:
+        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
+
+    work = Path(cfg.output) / ".work" / key
+    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
+                          work, bb.device, bb.dtype, score_fn=dev_score)
+    per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
+    per_language, average, extra = per_language_scores(task, per_lang)
+    results = {
+        "target": task.name, "metric": "f1" if task.metric == "squad" else task.metric,
+        "setup": comp.name(cfg.method), "inter": list(comp.inter), "method": cfg.method,
+        "model": cfg.model, "quant": cfg.quant, "dtype": str(bb.dtype).replace("torch.", ""),
+        "seed": cfg.seed, "per_language": per_language, "average": average, **extra,
+        "english_dev": outcome.best_dev, "eval_split": split,
+        "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
+        "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
+        "trainable_params": trainable_parameters(model), "config_hash": key, "command": command,
+        "modules": [{"task": m.task, "path": str(m.path), "key": m.key} for m in modules],
+        "dev_history": outcome.dev_history, "schema_version": 1, **provenance(),
+    }
+    with atomic_dir(run_dir) as tmp:
+        write_predictions(tmp, task, split, per_lang, examples)
+        module_dir = tmp / "module"
+        module_dir.mkdir()
+        if comp.setup != "fuse":
+            method.save(bb, TARGET_MODULE, module_dir)
+        method.save_composition(bb, comp, module_dir)
+        save_head(model, module_dir)
+        write_json_atomic(module_dir / "adapterx.json", {
+            "schema_version": 1, "kind": "target", "task": task.name, "method": cfg.method,
+            "composition": comp.to_dict(), "head": head_spec(task), "key": key,
+            "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant},
+            "modules": results["modules"], "config": cfg.to_dict()})
+        (module_dir / ".complete").write_text("ok", encoding="utf-8")
+        write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
+        write_results(tmp, results)
+    shutil.rmtree(work, ignore_errors=True)
+    return results

@@ -1,0 +1,119 @@
+"""Recipe: train one English intermediate module, or reuse the cached one with the same key."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapterx.backbone import load_backbone
+from adapterx.composition import Composition
+from adapterx.configs import RunConfig
+from adapterx.data.features import Collator, tokenize
+from adapterx.data.loading import english_train_dev
+from adapterx.errors import AdapterxError
+from adapterx.evaluation import evaluate
+from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, provenance,
+                                     save_head, train_settings)
+from adapterx.report.console import console
+from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
+from adapterx.tasks import Task, get_task
+from adapterx.training import train_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModuleRecord:
+    """A trained module on disk."""
+
+    task: str
+    path: Path
+    key: str
+    reused: bool
+
+
+def model_id(name: str) -> str:
+    """A model's identity for cache keys: absolute path for local folders, else the Hub name."""
+    return os.path.abspath(name) if os.path.isdir(name) else name
+
+
+def trainable_task(name: str) -> Task:
+    """An intermediate task must have English training data of its own."""
+    task = get_task(name)
+    if "train" not in task.splits or task.train_from:
+        raise AdapterxError(
+            f"{name} has no English training split of its own (it is a zero-shot evaluation target)",
+            f"train on its English source task instead: --task {task.train_task}")
+    return task
+
+
+def module_key(task: Task, cfg: RunConfig, data_hash: str) -> tuple[str, dict]:
+    """The cache key: model + task + method + hyperparameters + data (+ seed)."""
+    payload = {
+        "task": task.name, "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
+        "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
+        "train": asdict(train_settings(task, cfg)), "eval": asdict(eval_settings(task, cfg)),
+        "max_train_examples": cfg.training.max_train_examples,
+        "max_dev_examples": cfg.training.max_dev_examples, "data": data_hash,
+    }
+    return stable_hash(payload), payload
+
+
+def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
+    """Train a module on `task_name`'s English data (or reuse the cached one) and return its folder."""
+    task = trainable_task(task_name)
+    train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
+                                         cfg.training.max_dev_examples, cfg.seed)
+    key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
+    path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
+    if is_complete(path):
+        console.print(f"[green]reusing[/] {task.name} {cfg.method} module {path} (trained before; nothing to do)")
+        return ModuleRecord(task.name, path, key, reused=True)
+    with entry_lock(path):
+        if is_complete(path):  # another process finished it while we waited for the lock
+            console.print(f"[green]reusing[/] {task.name} module {path} (trained by another process)")
+            return ModuleRecord(task.name, path, key, reused=True)
+        console.print(f"[bold]training[/] {task.name} {cfg.method} module on {len(train_ex)} English examples")
+        _train_and_save(task, cfg, train_ex, dev_ex, key, payload, path)
+    console.print(f"saved {task.name} module to {path}")
+    return ModuleRecord(task.name, path, key, reused=False)
+
+
+def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
+                    key: str, payload: dict, path: Path) -> None:
+    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
+    method = get_method(cfg.method)
+    method.prepare(bb)
+    method.add(bb, task.name, method_settings(cfg.method, cfg))
+    method.compose(bb, Composition("direct"), task.name)
+    model = build_model(bb, task)
+    ev = eval_settings(task, cfg)
+    features = tokenize(task, train_ex, bb.tokenizer, ev.max_seq_length, ev.doc_stride, train=True)
+
+    def dev_score() -> float:
+        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
+
+    work = Path(cfg.modules_dir) / ".work" / f"{task.name}-{cfg.method}-{key}"
+    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
+                          work, bb.device, bb.dtype, score_fn=dev_score)
+    dev = evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device)
+    with atomic_dir(path) as tmp:
+        method.save(bb, task.name, tmp)
+        save_head(model, tmp)
+        write_json_atomic(tmp / "adapterx.json", {
+            "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
+            "head": head_spec(task), "key": key,
+            "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
+                           "dtype": str(bb.dtype).replace("torch.", "")},
+            "method_settings": payload["method_settings"], "training": payload["train"],
+            "n_train_examples": len(train_ex), "n_dev_examples": len(dev_ex),
+            "metrics": {"english_dev": dev.scores, "dev_history": outcome.dev_history},
+            "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
+            "trainable_params": trainable_parameters(model), "seed": cfg.seed,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance()})
+    shutil.rmtree(work, ignore_errors=True)

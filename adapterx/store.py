@@ -1,0 +1,102 @@
+"""Modules and runs on disk: cache keys, atomic folder writes with done markers, per-entry locks,
+and the adapterx.json that travels beside every module."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from adapterx.errors import AdapterxError, ModuleMismatchError
+
+META_FILE = "adapterx.json"
+DONE_MARKER = ".complete"
+HEAD_FILE = "adapterx_head.safetensors"
+SCHEMA_VERSION = 1
+
+
+def stable_hash(payload: Any, length: int = 16) -> str:
+    """Hash of JSON-able data, independent of dict order."""
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def is_complete(path: Path) -> bool:
+    """A folder is usable only once its done marker exists (written last, after every file)."""
+    return (Path(path) / DONE_MARKER).is_file() and (Path(path) / META_FILE).is_file()
+
+
+@contextlib.contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success mark it complete and rename it to `final`.
+
+    A crash leaves only a `.tmp-*` folder, never a half-written `final`."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        (tmp / DONE_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
+        if final.exists():  # an incomplete leftover (complete ones are never rewritten)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def entry_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock per cache entry: a second process waits, then finds the entry done."""
+    lock_path = Path(path).parent / f".{Path(path).name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file and rename it over `path`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_meta(path: Path) -> dict:
+    """adapterx.json of a complete module or run folder; clear errors for anything else."""
+    path = Path(path)
+    if not path.is_dir():
+        raise AdapterxError(f"{path} is not a folder", "pass the folder `adapterx train` printed")
+    if not (path / META_FILE).is_file():
+        raise ModuleMismatchError(f"{path} has no {META_FILE}: not an adapterx module or run",
+                                  "pass a folder written by adapterx train / fuse / stack")
+    if not is_complete(path):
+        raise ModuleMismatchError(f"{path} is incomplete (its writer was interrupted)",
+                                  "delete it and run the command again; adapterx redoes it")
+    return json.loads((path / META_FILE).read_text(encoding="utf-8"))
+
+
+def check_base(meta: dict, fingerprint: dict, model_name: str, where: Path) -> None:
+    """Refuse to load a module onto a base model other than the one it was trained on."""
+    saved = meta.get("base_model", {}).get("fingerprint", {})
+    diffs = [f"{k}: module {saved.get(k)!r} vs base {fingerprint.get(k)!r}"
+             for k in sorted(set(saved) | set(fingerprint)) if saved.get(k) != fingerprint.get(k)]
+    if diffs:
+        trained_on = meta.get("base_model", {}).get("name", "?")
+        raise ModuleMismatchError(
+            f"module {where} was trained on base model {trained_on!r}, not on {model_name!r} "
+            f"({'; '.join(diffs)})",
+            f"pass --model {trained_on}, or retrain the module on this base")

@@ -1,0 +1,99 @@
+"""What a task is: its head kind, metric, languages and where its data comes from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A local loader reads one split of one language from a `--data-dir` and returns normalized
+# examples (docs/SCHEMA.md); it raises DataError naming the expected file when it is missing.
+LocalLoader = Callable[[Path, str, str], list[dict]]
+
+HEAD_KINDS = ("classification", "multiple_choice", "qa")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: an English intermediate task, a zero-shot target, or both."""
+
+    name: str
+    kind: str  # one of HEAD_KINDS: which head the model gets
+    metric: str  # key of adapterx.metrics.METRICS
+    description: str
+    local: LocalLoader
+    local_files: dict[str, str]  # split -> file pattern under --data-dir (for messages and docs)
+    languages: tuple[str, ...] = ("en",)  # evaluation languages
+    labels: tuple[str, ...] = ()  # classification label names, in head output order
+    num_choices: int = 0  # multiple choice only
+    splits: tuple[str, ...] = ("train", "dev")
+    # Targets train on the English data of another task (XNLI on MNLI, XQuAD on SQuAD); None
+    # means the task's own English train split.
+    train_from: str | None = None
+    # When the only English dev data is also an evaluation set (TyDiQA-GoldP), model selection
+    # uses this fraction of the English train split instead, held out deterministically.
+    dev_holdout: float = 0.0
+    xtreme_name: str | None = None  # name in XTREME's predictions layout; None for non-targets
+    # Many XTREME test sets are released as one split; XTREME scores the dev file as "test".
+    split_alias: dict[str, str] = field(default_factory=dict)
+    hub: str = ""  # Hub source key in adapterx.data.hub.HUB_SOURCES
+    max_seq_length: int = 256
+    doc_stride: int = 128  # QA only
+    epochs: float = 3.0
+    learning_rate: float = 1e-4  # for modules; full fine-tuning uses its own default
+
+    @property
+    def is_target(self) -> bool:
+        """Whether the task has non-English evaluation languages (a zero-shot target)."""
+        return self.xtreme_name is not None
+
+    @property
+    def train_task(self) -> str:
+        """Name of the task whose English train split trains this one."""
+        return self.train_from or self.name
+
+    def resolve_split(self, split: str) -> str:
+        """Map a requested split to the one the data really has (XTREME's test = TyDiQA dev)."""
+        return self.split_alias.get(split, split)
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add a task to the registry (the one list of tasks; later tasks extend it here)."""
+    if task.kind not in HEAD_KINDS:
+        raise ValueError(f"task {task.name}: unknown head kind {task.kind!r}")
+    if task.name in _REGISTRY:
+        raise ValueError(f"task {task.name!r} registered twice")
+    _REGISTRY[task.name] = task
+    return task
+
+
+def all_tasks() -> dict[str, Task]:
+    """Every registered task by name."""
+    from adapterx.tasks import definitions  # noqa: F401  (registers on first import)
+
+    return dict(_REGISTRY)
+
+
+def get_task(name: str) -> Task:
+    """The task called `name`, or an error listing the valid names."""
+    from adapterx.errors import UnknownChoiceError
+
+    tasks = all_tasks()
+    if name not in tasks:
+        raise UnknownChoiceError("task", name, tasks, hint="`adapterx tasks` lists them")
+    return tasks[name]
+
+
+def check_languages(task: Task, langs: list[str] | None) -> list[str]:
+    """Validate a --langs list against the task's languages (None = all of them)."""
+    from adapterx.errors import UnknownChoiceError
+
+    if not langs:
+        return list(task.languages)
+    for lang in langs:
+        if lang not in task.languages:
+            raise UnknownChoiceError(f"language for task {task.name}", lang, task.languages)
+    return list(langs)

@@ -1,0 +1,161 @@
+"""Training on the Hugging Face Trainer: dynamic padding, accumulation, bf16 where the device has it,
+seeded, checkpoints that hold only what trains (marked complete), and model selection on the
+English dev set after every epoch."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import Trainer, TrainerCallback, TrainingArguments
+
+from adapterx.store import DONE_MARKER
+
+log = logging.getLogger(__name__)
+TRAINABLE_FILE = "trainable.safetensors"
+
+
+@dataclass
+class TrainSettings:
+    """Resolved hyperparameters of one training (task defaults already applied)."""
+
+    learning_rate: float
+    epochs: float
+    batch_size: int
+    grad_accum: int
+    warmup_ratio: float
+    weight_decay: float
+    logging_steps: int
+    seed: int
+    save_checkpoints: bool = True
+    gradient_checkpointing: bool = False
+
+
+@dataclass
+class TrainOutcome:
+    """What a training produced besides the weights left in the model."""
+
+    train_seconds: float
+    peak_memory_mb: float
+    best_dev: float | None
+    dev_history: list[dict] = field(default_factory=list)
+    steps: int = 0
+
+
+class _ModuleTrainer(Trainer):
+    """A Trainer whose checkpoints hold only trainable weights (a frozen 8-bit base is never
+    rewritten) and are marked complete only after every file is on disk."""
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        from safetensors.torch import save_file
+
+        out = Path(output_dir or self.args.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        weights = {n: p.detach().contiguous().cpu() for n, p in self.model.named_parameters() if p.requires_grad}
+        save_file(weights, str(out / TRAINABLE_FILE))
+        torch.save(self.args, out / "training_args.bin")
+
+    def _save_checkpoint(self, model, trial) -> None:
+        super()._save_checkpoint(model, trial)
+        ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
+        if ckpt.is_dir():
+            (ckpt / DONE_MARKER).write_text("ok", encoding="utf-8")
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
+        from safetensors.torch import load_file
+
+        model = model or self.model
+        state = load_file(os.path.join(resume_from_checkpoint, TRAINABLE_FILE))
+        names = {n for n, _ in model.named_parameters()}
+        unknown = set(state) - names
+        if unknown:
+            raise RuntimeError(f"checkpoint {resume_from_checkpoint} does not fit this model: {sorted(unknown)[:3]}")
+        model.load_state_dict(state, strict=False)
+
+
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """Highest-numbered checkpoint whose done marker exists (the Trainer's own lookup would take a
+    folder whose save a kill interrupted)."""
+    if not Path(folder).is_dir():
+        return None
+    found = []
+    for child in Path(folder).iterdir():
+        m = re.fullmatch(r"checkpoint-(\d+)", child.name)
+        if m and (child / DONE_MARKER).is_file() and (child / TRAINABLE_FILE).is_file():
+            found.append((int(m.group(1)), child))
+    return str(max(found)[1]) if found else None
+
+
+class _SelectOnDev(TrainerCallback):
+    """Score the English dev set after each epoch; keep the best trainable weights in memory."""
+
+    def __init__(self, model: torch.nn.Module, score_fn: Callable[[], float]) -> None:
+        self.model, self.score_fn = model, score_fn
+        self.best: float | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.history: list[dict] = []
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        was_training = self.model.training
+        self.model.eval()
+        score = float(self.score_fn())
+        self.model.train(was_training)
+        self.history.append({"epoch": round(state.epoch or 0, 3), "step": state.global_step, "dev": score})
+        log.info("epoch %.2f: English dev %.2f", state.epoch or 0, score)
+        if self.best is None or score > self.best:
+            self.best = score
+            self.best_state = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
+        return control
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state, strict=False)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
+                work_dir: Path, device: torch.device, compute_dtype: torch.dtype,
+                score_fn: Callable[[], float] | None = None, progress: bool = True) -> TrainOutcome:
+    """Train `model` on `train_features`; resume from `work_dir`'s last complete checkpoint if any;
+    leave the best-on-dev weights in the model."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
+    args = TrainingArguments(
+        output_dir=str(work_dir), per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs, warmup_ratio=settings.warmup_ratio,
+        weight_decay=settings.weight_decay, lr_scheduler_type="linear",
+        logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
+        save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
+        report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
+        dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
+        gradient_checkpointing=settings.gradient_checkpointing, optim="adamw_torch",
+        label_names=["labels", "start_positions", "end_positions"])
+    selector = _SelectOnDev(model, score_fn) if score_fn else None
+    trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
+                             callbacks=[selector] if selector else None)
+    resume = last_complete_checkpoint(work_dir)
+    if resume:
+        log.info("resuming from %s", resume)
+    start = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - start
+    if selector:
+        selector.restore_best()
+    return TrainOutcome(train_seconds=seconds, peak_memory_mb=_peak_memory_mb(device),
+                        best_dev=selector.best if selector else None,
+                        dev_history=selector.history if selector else [], steps=result.global_step)
