@@ -1,7 +1,13 @@
 """adapterx: parameter-efficient English intermediate-task training for zero-shot cross-lingual
 transfer (Phang et al. 2020), with LoRA (peft) and bottleneck adapters (adapters)."""
 
+import logging as _logging
+
 __version__ = "0.1.0"
+
+# bitsandbytes logs a warning at import on CPUs without its optional `kernels` package; the
+# fallback it uses is correct, so users need not see it on every command.
+_logging.getLogger("bitsandbytes").setLevel(_logging.ERROR)
 
 from adapterx.api import evaluate, fuse, stack, tasks, train  # noqa: E402
 

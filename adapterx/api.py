@@ -105,11 +105,14 @@ def direct(target: str, cfg: RunConfig | None = None, command: str = "", **optio
 
 
 def evaluate(run: str | None = None, module: str | None = None, target: str | None = None,
-             cfg: RunConfig | None = None, command: str = "", **options: Any) -> dict:
-    """Zero-shot evaluation of a finished run (`run=`) or a module (`module=`, `target=`)."""
+             cfg: RunConfig | None = None, command: str = "", model: str | None = None,
+             **options: Any) -> dict:
+    """Zero-shot evaluation of a finished run (`run=`) or a module (`module=`, `target=`); the base
+    is the one the module was trained on unless `model=` names another."""
     from adapterx.recipes.evaluate import evaluate_path
 
-    return evaluate_path(_cfg(cfg, options), run=run, module=module, target=target, command=command)
+    return evaluate_path(_cfg(cfg, options), run=run, module=module, target=target, command=command,
+                         model=model)
 
 
 def tasks(kind: str | None = None) -> list[dict]:

@@ -153,8 +153,9 @@ def direct_cmd(target: str, **kwargs: Any) -> None:
 @handle_errors
 def eval_cmd(run_dir: str | None, module_dir: str | None, target: str | None, **kwargs: Any) -> None:
     """Zero-shot evaluation of a run or a module, on all (or --langs) languages."""
+    model = kwargs.get("model")  # only an explicit --model replaces the module's own base
     api.evaluate(run=run_dir, module=module_dir, target=target, cfg=make_config(kwargs),
-                 command=_command_line())
+                 command=_command_line(), model=model)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ from adapterx.tasks import check_languages, get_task
 
 
 def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
-                  target: str | None = None, command: str = "") -> dict:
-    """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json."""
+                  target: str | None = None, command: str = "", model: str | None = None) -> dict:
+    """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json.
+
+    The base model is the one the module was trained on, unless `model` names another (which is
+    then checked against the module's fingerprint)."""
     if bool(run) == bool(module):
         raise AdapterxError("pass exactly one of --run DIR or --module DIR")
     folder = Path(run) / "module" if run else Path(module)
@@ -28,7 +31,7 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     task = get_task(target or meta["task"])
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
-    model_name = meta["base_model"]["name"]
+    model_name = model or meta["base_model"]["name"]
     quant = meta["base_model"].get("quant", "none")
     bb = load_backbone(model_name, cfg.dtype, quant, cfg.device, cfg.trust_remote_code)
     check_base(meta, bb.fingerprint, model_name, folder)

@@ -1,0 +1,83 @@
+"""End to end: compose -> target training -> zero-shot table, results.json, predictions/, eval."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapterx.api import direct, evaluate, fuse, stack
+from adapterx.data.readers import read_copa_jsonl, read_tydiqa_goldp_json, read_xnli_tsv
+from adapterx.metrics import squad
+from adapterx.presets.tiny import TINY_DATA
+
+RESULT_KEYS = {"target", "metric", "setup", "inter", "method", "model", "quant", "seed", "per_language",
+               "average", "english_dev", "eval_split", "n_examples", "train_seconds", "peak_memory_mb",
+               "trainable_params", "config_hash", "command", "hardware", "schema_version", "versions"}
+
+
+def _run_dir(cfg, target):
+    (folder,) = [p for p in (cfg.output and __import__("pathlib").Path(cfg.output) / target).iterdir()
+                 if not p.name.startswith(".")]
+    return folder
+
+
+def test_fuse_tydiqa_end_to_end(make_cfg, capsys):
+    cfg = make_cfg(langs=["en", "ar", "sw"])
+    results = fuse("squad,mnli", "tydiqa", cfg=cfg, command="adapterx fuse ...")
+    assert RESULT_KEYS <= set(results)
+    assert results["setup"] == "fuse" and results["inter"] == ["squad", "mnli"]
+    assert set(results["per_language"]) == {"en", "ar", "sw"}
+    assert results["average_em_f1"] == pytest.approx(
+        (results["average"] + results["average_em"]) / 2)
+    out = capsys.readouterr().out
+    assert "tydiqa zero-shot" in out and "average" in out
+
+    run = _run_dir(cfg, "tydiqa")
+    on_disk = json.loads((run / "results.json").read_text())
+    assert on_disk["per_language"] == results["per_language"]
+    gold = read_tydiqa_goldp_json(TINY_DATA / "tydiqa" / "tydiqa-goldp-v1.1-dev.json")
+    for lang in ("en", "ar", "sw"):
+        preds = json.loads((run / "predictions" / "tydiqa" / f"test-{lang}.json").read_text())
+        refs = {ex["id"]: ex["answers"]["text"] for ex in gold[lang]}
+        # the official metric over the written predictions gives the reported numbers
+        assert squad.squad_v1(preds, refs)["f1"] == pytest.approx(results["per_language"][lang]["f1"])
+
+    # the same command again does nothing new
+    again = fuse("squad,mnli", "tydiqa", cfg=cfg)
+    assert again["config_hash"] == results["config_hash"]
+    assert "already done" in capsys.readouterr().out
+
+    # eval --run reloads fusion + modules + head and reproduces the table
+    re_eval = evaluate(run=str(run), cfg=make_cfg(langs=["en", "ar", "sw"]))
+    for lang, score in results["per_language"].items():
+        assert re_eval["per_language"][lang]["f1"] == pytest.approx(score["f1"], abs=1e-6)
+
+
+def test_stack_lora_xcopa_predictions_layout(make_cfg):
+    cfg = make_cfg(method="lora", langs=["et", "zh"])
+    results = stack("copa", "xcopa", cfg=cfg)
+    run = _run_dir(cfg, "xcopa")
+    rows = [json.loads(l) for l in (run / "predictions" / "xcopa" / "test-et.jsonl").read_text().splitlines()]
+    gold = read_copa_jsonl(TINY_DATA / "xcopa" / "test.et.jsonl")
+    assert [r["idx"] for r in rows] == [int(ex["id"]) for ex in gold]
+    acc = 100 * sum(r["label"] == ex["label"] for r, ex in zip(rows, gold)) / len(gold)
+    assert acc == pytest.approx(results["per_language"]["et"])
+    re_eval = evaluate(run=str(run), cfg=make_cfg(langs=["et", "zh"]))
+    assert re_eval["per_language"] == pytest.approx(results["per_language"])
+
+
+def test_direct_and_full_stilts_xnli(make_cfg):
+    cfg = make_cfg(langs=["de", "sw"], eval_split="dev")
+    results = direct("xnli", cfg=cfg)
+    assert results["setup"] == "direct" and results["inter"] == []
+    run = _run_dir(cfg, "xnli")
+    labels = (run / "predictions" / "xnli" / "dev-sw.tsv").read_text().split()
+    gold = read_xnli_tsv(TINY_DATA / "xnli" / "xnli.dev.tsv", ["sw"])["sw"]
+    assert len(labels) == len(gold)
+    assert set(labels) <= {"entailment", "neutral", "contradiction"}
+
+    full_cfg = make_cfg(method="full", langs=["de"], eval_split="dev", output=str(cfg.output) + "-full")
+    full = stack("mnli", "xnli", cfg=full_cfg)
+    assert full["setup"] == "full-stilts"
+    assert full["trainable_params"] > results["trainable_params"] * 10
