@@ -67,6 +67,14 @@ class TaskModel(nn.Module):
         self.head = head
         self.kind = kind
 
+    def gradient_checkpointing_enable(self, gradient_checkpointing_kwargs: dict | None = None) -> None:
+        """Recompute encoder activations in backward (the Trainer calls this for
+        `training.gradient_checkpointing`); with a frozen base the inputs must require grad."""
+        base = self.encoder.get_base_model() if hasattr(self.encoder, "get_base_model") else self.encoder
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs=gradient_checkpointing_kwargs
+                                           or {"use_reentrant": False})
+        base.enable_input_require_grads()
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 token_type_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 start_positions: torch.Tensor | None = None,

@@ -76,9 +76,10 @@ def test_double_seq_bn_and_full(make_cfg):
 
 
 @pytest.mark.bnb
-@pytest.mark.parametrize("quant,method", [("8bit", "lora"), ("4bit", "bottleneck")])
-def test_quantized_bases_train(make_cfg, quant, method):
-    cfg = make_cfg(method=method, quant=quant, **{"training__max_train_examples": 8})
+@pytest.mark.parametrize("quant,method,checkpointing", [("8bit", "lora", True), ("4bit", "bottleneck", False)])
+def test_quantized_bases_train(make_cfg, quant, method, checkpointing):
+    cfg = make_cfg(method=method, quant=quant, **{"training__max_train_examples": 8,
+                                                  "training__gradient_checkpointing": checkpointing})
     path = train("copa", cfg=cfg)
     meta = read_meta(path)
     assert meta["base_model"]["quant"] == quant and meta["base_model"]["dtype"] == "bfloat16"

@@ -52,7 +52,14 @@ def build_model(bb: Backbone, task: Task) -> TaskModel:
     # Heads train in fp32 unless the base computes in bf16 (bitsandbytes / GPU), where a fp32
     # head beside bf16 hidden states is still fine: TaskModel casts hidden states to the head.
     head.to(device=bb.device, dtype=torch.float32)
-    return TaskModel(bb.model, head, task.kind)
+    model = TaskModel(bb.model, head, task.kind)
+    if bb.quant != "none":
+        # The Trainer must not `.to(device)` a bitsandbytes model (it is placed at load time);
+        # it reads this attribute to know.
+        from transformers.utils.quantization_config import QuantizationMethod
+
+        model.quantization_method = QuantizationMethod.BITS_AND_BYTES
+    return model
 
 
 def save_head(model: TaskModel, folder: Path) -> None:
