@@ -13,12 +13,8 @@ from dataclasses import dataclass
 
 from adapterx.errors import DataError, HubUnreachableError, UnknownChoiceError
 
-NLI_LABELS = ("entailment", "neutral", "contradiction")
-COPA_QUESTIONS = {"cause": "What was the cause?", "effect": "What happened as a result?"}
-# TyDiQA-GoldP has no language column: ids start with the language name ("arabic-123-0").
-TYDIQA_PREFIXES = {"arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi",
-                   "indonesian": "id", "korean": "ko", "russian": "ru", "swahili": "sw",
-                   "telugu": "te"}
+# One definition of these, shared with the local-file readers.
+from adapterx.data.readers import COPA_QUESTIONS, NLI_LABELS, TYDIQA_PREFIXES  # noqa: E402
 
 
 @dataclass(frozen=True)

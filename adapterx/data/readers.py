@@ -29,7 +29,7 @@ TYDIQA_PREFIXES: dict[str, str] = {
 _LAYOUT_HINT = (
     "unpack the official archive into --data-dir DIR, one folder per dataset with the files "
     "named as published (e.g. DIR/squad/train-v1.1.json, DIR/xnli/xnli.dev.tsv); see the "
-    "README, section 'Local data layout'"
+    "README, section 'Data'"
 )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapterx.data import readers
+from adapterx.data.readers import NLI_LABELS
 from adapterx.errors import DataError
 from adapterx.tasks.base import Task, register
 
-NLI_LABELS = ("entailment", "neutral", "contradiction")
 XNLI_LANGS = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
 XCOPA_LANGS = ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh")
 XQUAD_LANGS = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")

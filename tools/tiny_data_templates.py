@@ -1,0 +1,261 @@
+"""Hand-written tables behind ``tools/make_tiny_data.py``: lexicons, sentence templates, items.
+
+Data only, no logic: every sentence here is our own template, nothing is copied from a real
+dataset. The generator combines these tables into the files of ``adapterx/presets/tiny_data/``.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------------
+# Lexicons. Sentence templates are chosen so that the answer slot is never inflected (e.g. Finnish
+# "Kaupunki, jossa X asuu, on C." rather than a locative case of C), which keeps answers exact
+# substrings. Person names are male where verbs or adjectives agree in gender.
+# ---------------------------------------------------------------------------------------------
+
+FACTS: dict[str, dict] = {
+    "en": dict(names=["Anna", "Ben", "Clara", "David", "Elena"],
+               cities=["Paris", "Berlin", "Lagos", "Lima", "Oslo"],
+               jobs=["teacher", "doctor", "baker", "pilot", "cook"],
+               live="{n} lives in {c}.", q_live="Where does {n} live?",
+               job="{n} works as a {j}.", q_job="What is the job of {n}?",
+               born="{n} was born in {y}.", q_born="In which year was {n} born?"),
+    "ar": dict(names=["أحمد", "محمد", "علي", "خالد", "يوسف"],
+               cities=["القاهرة", "دمشق", "بيروت", "عمان", "تونس"],
+               jobs=["معلما", "طبيبا", "خبازا", "طيارا", "طباخا"],
+               live="يعيش {n} في مدينة {c}.", q_live="في أي مدينة يعيش {n}؟",
+               job="يعمل {n} {j}.", q_job="ماذا يعمل {n}؟",
+               born="وُلد {n} في عام {y}.", q_born="في أي عام وُلد {n}؟"),
+    "bg": dict(names=["Георги", "Петър", "Иван", "Николай", "Димитър"],
+               cities=["София", "Пловдив", "Варна", "Бургас", "Русе"],
+               jobs=["учител", "лекар", "пекар", "пилот", "готвач"],
+               live="{n} живее в {c}.", q_live="Къде живее {n}?",
+               job="{n} работи като {j}.", q_job="Какво работи {n}?",
+               born="{n} е роден през {y} година.", q_born="През коя година е роден {n}?"),
+    "bn": dict(names=["রহিম", "করিম", "সুমন", "রাজু", "তপন"],
+               cities=["ঢাকা", "খুলনা", "রাজশাহী", "সিলেট", "বরিশাল"],
+               jobs=["শিক্ষক", "ডাক্তার", "কৃষক", "পাইলট", "রাঁধুনি"],
+               live="{n} {c} শহরে থাকে।", q_live="{n} কোন শহরে থাকে?",
+               job="{n} একজন {j}।", q_job="{n} কী কাজ করে?",
+               born="{n} {y} সালে জন্মগ্রহণ করে।", q_born="{n} কোন সালে জন্মগ্রহণ করে?"),
+    "de": dict(names=["Jonas", "Lukas", "Felix", "Paul", "Max"],
+               cities=["München", "Hamburg", "Köln", "Bremen", "Dresden"],
+               jobs=["Lehrer", "Arzt", "Bäcker", "Pilot", "Koch"],
+               live="{n} wohnt in {c}.", q_live="Wo wohnt {n}?",
+               job="{n} arbeitet als {j}.", q_job="Als was arbeitet {n}?",
+               born="{n} wurde {y} geboren.", q_born="In welchem Jahr wurde {n} geboren?"),
+    "el": dict(names=["Νίκος", "Γιώργος", "Κώστας", "Δημήτρης", "Γιάννης"],
+               cities=["Αθήνα", "Πάτρα", "Λάρισα", "Καβάλα", "Κέρκυρα"],
+               jobs=["δάσκαλος", "γιατρός", "φούρναρης", "πιλότος", "μάγειρας"],
+               live="Ο {n} μένει στην {c}.", q_live="Πού μένει ο {n};",
+               job="Ο {n} είναι {j}.", q_job="Τι δουλειά κάνει ο {n};",
+               born="Ο {n} γεννήθηκε το {y}.", q_born="Πότε γεννήθηκε ο {n};"),
+    "es": dict(names=["Pablo", "Diego", "Javier", "Mateo", "Hugo"],
+               cities=["Madrid", "Sevilla", "Bogotá", "Lima", "Valencia"],
+               jobs=["profesor", "médico", "panadero", "piloto", "cocinero"],
+               live="{n} vive en {c}.", q_live="¿Dónde vive {n}?",
+               job="{n} trabaja como {j}.", q_job="¿En qué trabaja {n}?",
+               born="{n} nació en {y}.", q_born="¿En qué año nació {n}?"),
+    "fi": dict(names=["Mikko", "Juha", "Matti", "Antti", "Jussi"],
+               cities=["Helsinki", "Tampere", "Turku", "Oulu", "Espoo"],
+               jobs=["opettaja", "lääkäri", "leipuri", "lentäjä", "kokki"],
+               live="Kaupunki, jossa {n} asuu, on {c}.", q_live="Missä kaupungissa {n} asuu?",
+               job="{n} on ammatiltaan {j}.", q_job="Mikä {n} on ammatiltaan?",
+               born="{n} syntyi vuonna {y}.", q_born="Minä vuonna {n} syntyi?"),
+    "fr": dict(names=["Louis", "Hugo", "Jules", "Pierre", "Paul"],
+               cities=["Lyon", "Marseille", "Lille", "Nantes", "Toulouse"],
+               jobs=["professeur", "médecin", "boulanger", "pilote", "cuisinier"],
+               live="{n} habite à {c}.", q_live="Où habite {n} ?",
+               job="{n} travaille comme {j}.", q_job="Quel est le métier de {n} ?",
+               born="{n} est né en {y}.", q_born="En quelle année {n} est-il né ?"),
+    "hi": dict(names=["राहुल", "अमित", "विजय", "सुरेश", "रमेश"],
+               cities=["दिल्ली", "मुंबई", "जयपुर", "पटना", "लखनऊ"],
+               jobs=["शिक्षक", "डॉक्टर", "किसान", "पायलट", "रसोइया"],
+               live="{n} {c} में रहता है।", q_live="{n} कहाँ रहता है?",
+               job="{n} एक {j} है।", q_job="{n} क्या काम करता है?",
+               born="{n} का जन्म {y} में हुआ था।", q_born="{n} का जन्म किस साल हुआ था?"),
+    "id": dict(names=["Budi", "Agus", "Andi", "Joko", "Rudi"],
+               cities=["Jakarta", "Bandung", "Surabaya", "Medan", "Makassar"],
+               jobs=["guru", "dokter", "petani", "pilot", "koki"],
+               live="{n} tinggal di {c}.", q_live="Di mana {n} tinggal?",
+               job="{n} bekerja sebagai {j}.", q_job="Apa pekerjaan {n}?",
+               born="{n} lahir pada tahun {y}.", q_born="Pada tahun berapa {n} lahir?"),
+    "ko": dict(names=["민수", "지호", "준호", "영수", "지우"],  # vowel-final: topic particle 는
+               cities=["서울", "부산", "대구", "인천", "광주"],
+               jobs=["교사", "의사", "농부", "요리사", "조종사"],
+               live="{n}는 {c}에 산다.", q_live="{n}는 어디에 사나요?",
+               job="{n}의 직업은 {j}이다.", q_job="{n}의 직업은 무엇인가요?",
+               born="{n}는 {y}년에 태어났다.", q_born="{n}는 몇 년에 태어났나요?"),
+    "ro": dict(names=["Andrei", "Mihai", "Ion", "Radu", "Vlad"],
+               cities=["București", "Cluj", "Iași", "Timișoara", "Brașov"],
+               jobs=["profesor", "medic", "brutar", "pilot", "bucătar"],
+               live="{n} locuiește în {c}.", q_live="Unde locuiește {n}?",
+               job="{n} lucrează ca {j}.", q_job="Ce meserie are {n}?",
+               born="{n} s-a născut în {y}.", q_born="În ce an s-a născut {n}?"),
+    "ru": dict(names=["Иван", "Алексей", "Дмитрий", "Сергей", "Андрей"],
+               cities=["Москва", "Казань", "Самара", "Омск", "Томск"],
+               jobs=["учителем", "врачом", "пекарем", "пилотом", "поваром"],
+               live="{n} живёт в городе {c}.", q_live="В каком городе живёт {n}?",
+               job="{n} работает {j}.", q_job="Кем работает {n}?",
+               born="{n} родился в {y} году.", q_born="В каком году родился {n}?"),
+    "sw": dict(names=["Juma", "Baraka", "Hamisi", "Musa", "Salim"],
+               cities=["Nairobi", "Mombasa", "Arusha", "Dodoma", "Kisumu"],
+               jobs=["mwalimu", "daktari", "mkulima", "rubani", "mpishi"],
+               live="{n} anaishi mjini {c}.", q_live="{n} anaishi wapi?",
+               job="{n} ni {j}.", q_job="{n} anafanya kazi gani?",
+               born="{n} alizaliwa mwaka {y}.", q_born="{n} alizaliwa mwaka gani?"),
+    "te": dict(names=["రాము", "రవి", "కృష్ణ", "సురేష్", "గోపాల్"],
+               cities=["హైదరాబాద్", "విజయవాడ", "వరంగల్", "గుంటూరు", "తిరుపతి"],
+               jobs=["ఉపాధ్యాయుడు", "వైద్యుడు", "రైతు", "పైలట్", "వంటవాడు"],
+               live="{n} {c} నగరంలో నివసిస్తాడు.", q_live="{n} ఏ నగరంలో నివసిస్తాడు?",
+               job="{n} ఒక {j}.", q_job="{n} ఏమి పని చేస్తాడు?",
+               born="{n} {y}లో జన్మించాడు.", q_born="{n} ఏ సంవత్సరంలో జన్మించాడు?"),
+    "th": dict(names=["สมชาย", "สมศักดิ์", "วิชัย", "สุชาติ", "ประเสริฐ"],
+               cities=["กรุงเทพ", "เชียงใหม่", "ภูเก็ต", "ขอนแก่น", "อยุธยา"],
+               jobs=["ครู", "หมอ", "ชาวนา", "นักบิน", "พ่อครัว"],
+               live="{n}อาศัยอยู่ที่{c}", q_live="{n}อาศัยอยู่ที่ไหน",
+               job="{n}เป็น{j}", q_job="{n}มีอาชีพอะไร",
+               born="{n}เกิดในปี {y}", q_born="{n}เกิดปีอะไร"),
+    "tr": dict(names=["Mehmet", "Ahmet", "Mustafa", "Emre", "Murat"],
+               cities=["Ankara", "İzmir", "Bursa", "Konya", "Antalya"],
+               jobs=["öğretmen", "doktor", "fırıncı", "pilot", "aşçı"],
+               live="{n} {c} şehrinde yaşıyor.", q_live="{n} hangi şehirde yaşıyor?",
+               job="{n} {j} olarak çalışıyor.", q_job="{n} ne iş yapıyor?",
+               born="{n} {y} yılında doğdu.", q_born="{n} hangi yıl doğdu?"),
+    "ur": dict(names=["علی", "احمد", "عمران", "بلال", "حسن"],
+               cities=["لاہور", "کراچی", "پشاور", "ملتان", "کوئٹہ"],
+               jobs=["استاد", "ڈاکٹر", "کسان", "پائلٹ", "باورچی"],
+               live="{n} {c} میں رہتا ہے۔", q_live="{n} کہاں رہتا ہے؟",
+               job="{n} ایک {j} ہے۔", q_job="{n} کیا کام کرتا ہے؟",
+               born="{n} {y} میں پیدا ہوا۔", q_born="{n} کس سال پیدا ہوا؟"),
+    "vi": dict(names=["Minh", "Hùng", "Tuấn", "Nam", "Long"],
+               cities=["Hà Nội", "Huế", "Đà Nẵng", "Cần Thơ", "Hải Phòng"],
+               jobs=["giáo viên", "bác sĩ", "nông dân", "phi công", "đầu bếp"],
+               live="{n} sống ở {c}.", q_live="{n} sống ở đâu?",
+               job="{n} làm nghề {j}.", q_job="{n} làm nghề gì?",
+               born="{n} sinh năm {y}.", q_born="{n} sinh năm nào?"),
+    "zh": dict(names=["王伟", "李强", "张磊", "刘洋", "陈杰"],
+               cities=["北京", "上海", "广州", "成都", "西安"],
+               jobs=["老师", "医生", "农民", "飞行员", "厨师"],
+               live="{n}住在{c}。", q_live="{n}住在哪里？",
+               job="{n}是一名{j}。", q_job="{n}的职业是什么？",
+               born="{n}出生于{y}年。", q_born="{n}出生于哪一年？"),
+}
+SEP = {"zh": ""}  # sentence separator; a space elsewhere (Thai separates sentences by spaces too)
+
+# More English for the English-only training sets, so the tiny tokenizer sees some variety.
+EN_NAMES = ["Anna", "Ben", "Clara", "David", "Elena", "Frank", "Grace", "Henry", "Iris", "Jack",
+            "Kara", "Leo", "Maya", "Nathan", "Olivia", "Peter", "Rosa", "Sam", "Tina", "Victor",
+            "Wendy", "Yusuf", "Zoe", "Omar"]
+EN_CITIES = ["Paris", "Berlin", "Lagos", "Lima", "Oslo", "Cairo", "Delhi", "Tokyo", "Nairobi",
+             "Madrid", "Rome", "Seoul", "Hanoi", "Quito", "Dublin", "Vienna"]
+EN_JOBS = ["teacher", "doctor", "baker", "farmer", "pilot", "driver", "nurse", "singer",
+           "painter", "writer", "cook", "tailor"]
+EN_PETS = ["Rex", "Bella", "Luna", "Charlie", "Daisy", "Milo", "Coco", "Buddy"]
+EN_FOODS = ["rice", "apples", "bread", "soup", "cheese", "noodles", "fish", "salad"]
+EN_FACTS = {  # kind: (sentence, question, answer slot)
+    "live": ("{n} lives in {c}.", "Where does {n} live?", "c"),
+    "job": ("{n} works as a {j}.", "What is the job of {n}?", "j"),
+    "born": ("{n} was born in {y}.", "In which year was {n} born?", "y"),
+    "pet": ("{n} has a dog called {p}.", "What is the name of the dog of {n}?", "p"),
+    "food": ("{n} likes to eat {f}.", "What does {n} like to eat?", "f"),
+    "who": ("{n} lives in {c}.", "Who lives in {c}?", "n"),
+}
+
+# COPA-style sentences: same keys in every language; items below combine them.
+COPA: dict[str, dict] = {
+    "en": dict(names=["Anna", "Ben", "Clara", "David", "Elena", "Frank"],
+               hungry="{n} was hungry.", ate="{n} ate some bread.", tired="{n} was tired.",
+               slept="{n} went to sleep.", rain="It started to rain.",
+               umbrella="{n} opened an umbrella.", gift="{n} got a gift.", happy="{n} was happy."),
+    "et": dict(names=["Jaan", "Mart", "Toomas", "Peeter", "Kalev", "Rein"],
+               hungry="{n} oli näljane.", ate="{n} sõi leiba.", tired="{n} oli väsinud.",
+               slept="{n} läks magama.", rain="Hakkas vihma sadama.",
+               umbrella="{n} avas vihmavarju.", gift="{n} sai kingituse.", happy="{n} oli õnnelik."),
+    "ht": dict(names=["Jan", "Pyè", "Jak", "Wilson", "Wony", "Frantz"],
+               hungry="{n} te grangou.", ate="{n} te manje pen.", tired="{n} te fatige.",
+               slept="{n} te al dòmi.", rain="Lapli te kòmanse tonbe.",
+               umbrella="{n} te louvri yon parapli.", gift="{n} te resevwa yon kado.",
+               happy="{n} te kontan."),
+    "id": dict(names=["Budi", "Agus", "Andi", "Joko", "Rudi", "Eko"],
+               hungry="{n} merasa lapar.", ate="{n} makan roti.", tired="{n} merasa lelah.",
+               slept="{n} pergi tidur.", rain="Hujan mulai turun.",
+               umbrella="{n} membuka payung.", gift="{n} mendapat hadiah.", happy="{n} merasa senang."),
+    "it": dict(names=["Marco", "Luca", "Paolo", "Giorgio", "Matteo", "Andrea"],
+               hungry="{n} aveva fame.", ate="{n} ha mangiato del pane.", tired="{n} era stanco.",
+               slept="{n} è andato a dormire.", rain="Ha cominciato a piovere.",
+               umbrella="{n} ha aperto un ombrello.", gift="{n} ha ricevuto un regalo.",
+               happy="{n} era felice."),
+    "qu": dict(names=["Mayta", "Amaru", "Kusi", "Wayra", "Inti", "Sayri"],
+               hungry="{n} yarqasqa karqan.", ate="{n} t'antata mikhurqan.",
+               tired="{n} sayk'usqa karqan.", slept="{n} puñuq rirqan.", rain="Para chayamurqan.",
+               umbrella="{n} paraguasninta kicharqan.", gift="{n} huk suñayta chaskirqan.",
+               happy="{n} kusisqa karqan."),
+    "sw": dict(names=["Juma", "Baraka", "Hamisi", "Musa", "Salim", "Abdi"],
+               hungry="{n} alikuwa na njaa.", ate="{n} alikula mkate.",
+               tired="{n} alikuwa amechoka.", slept="{n} alikwenda kulala.",
+               rain="Mvua ilianza kunyesha.", umbrella="{n} alifungua mwavuli.",
+               gift="{n} alipata zawadi.", happy="{n} alifurahi."),
+    "ta": dict(names=["ராஜா", "குமார்", "முருகன்", "அருண்", "கார்த்திக்", "செல்வம்"],
+               hungry="{n} பசியாக இருந்தான்.", ate="{n} ரொட்டி சாப்பிட்டான்.",
+               tired="{n} களைப்பாக இருந்தான்.", slept="{n} தூங்கச் சென்றான்.",
+               rain="மழை பெய்யத் தொடங்கியது.", umbrella="{n} குடையைத் திறந்தான்.",
+               gift="{n} ஒரு பரிசு பெற்றான்.", happy="{n} மகிழ்ச்சியாக இருந்தான்."),
+    "th": dict(names=["สมชาย", "สมศักดิ์", "วิชัย", "สุชาติ", "ประเสริฐ", "ธนา"],
+               hungry="{n}หิว", ate="{n}กินขนมปัง", tired="{n}เหนื่อย", slept="{n}เข้านอน",
+               rain="ฝนเริ่มตก", umbrella="{n}กางร่ม", gift="{n}ได้รับของขวัญ",
+               happy="{n}มีความสุข"),
+    "tr": dict(names=["Mehmet", "Ahmet", "Mustafa", "Emre", "Can", "Murat"],
+               hungry="{n} acıkmıştı.", ate="{n} ekmek yedi.", tired="{n} yorgundu.",
+               slept="{n} uyumaya gitti.", rain="Yağmur yağmaya başladı.",
+               umbrella="{n} şemsiyesini açtı.", gift="{n} bir hediye aldı.", happy="{n} mutluydu."),
+    "vi": dict(names=["Minh", "Hùng", "Tuấn", "Nam", "Long", "Dũng"],
+               hungry="{n} thấy đói.", ate="{n} ăn bánh mì.", tired="{n} thấy mệt.",
+               slept="{n} đi ngủ.", rain="Trời bắt đầu mưa.", umbrella="{n} mở ô.",
+               gift="{n} nhận được một món quà.", happy="{n} rất vui."),
+    "zh": dict(names=["王伟", "李强", "张磊", "刘洋", "陈杰", "杨帆"],
+               hungry="{n}饿了。", ate="{n}吃了面包。", tired="{n}累了。", slept="{n}去睡觉了。",
+               rain="开始下雨了。", umbrella="{n}打开了伞。", gift="{n}收到了一份礼物。",
+               happy="{n}很开心。"),
+}
+# (premise, question, right choice, wrong choice)
+COPA_ITEMS = [("hungry", "effect", "ate", "slept"), ("tired", "effect", "slept", "ate"),
+              ("rain", "effect", "umbrella", "gift"), ("happy", "cause", "gift", "rain"),
+              ("slept", "cause", "tired", "happy"), ("ate", "cause", "hungry", "umbrella")]
+EN_COPA_EXTRA = dict(dropped="{n} dropped a glass.", broke="The glass broke.",
+                     missed="{n} missed the bus.", walked="{n} walked to work.",
+                     studied="{n} studied all night.", passed="{n} passed the exam.",
+                     cold="{n} felt cold.", coat="{n} put on a coat.",
+                     laughed="{n} laughed loudly.", joke="{n} heard a funny joke.")
+EN_COPA_ITEMS = COPA_ITEMS + [
+    ("dropped", "effect", "broke", "passed"), ("missed", "effect", "walked", "happy"),
+    ("passed", "cause", "studied", "dropped"), ("coat", "cause", "cold", "joke"),
+    ("laughed", "cause", "joke", "tired"), ("cold", "effect", "coat", "broke")]
+
+# SocialIQA-style items: (context, question, right answer, two wrong answers).
+SIQA_ITEMS = [
+    ("{a} gave {b} a present.", "How would {b} feel as a result?", "happy", ["angry", "bored"]),
+    ("{a} forgot the birthday of {b}.", "How would {b} feel as a result?", "sad",
+     ["proud", "hungry"]),
+    ("{a} studied hard for the test.", "Why did {a} do this?", "to pass the test",
+     ["to lose the game", "to sleep more"]),
+    ("{a} cooked dinner for {b}.", "What will {b} want to do next?", "eat the dinner",
+     ["paint the house", "go to school"]),
+    ("{a} helped {b} move to a new house.", "How would you describe {a}?", "helpful",
+     ["lazy", "rude"]),
+    ("{a} lost the keys to the car.", "What will {a} want to do next?", "look for the keys",
+     ["buy a cake", "sing a song"]),
+]
+
+XNLI_LANGS = ["ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh"]
+XQUAD_LANGS = ["ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"]
+TYDIQA_LANGS = {"ar": "arabic", "bn": "bengali", "en": "english", "fi": "finnish",
+                "id": "indonesian", "ko": "korean", "ru": "russian", "sw": "swahili",
+                "te": "telugu"}
+XCOPA_LANGS = ["et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"]
+PUNCT = set(".,?!;:\"'。？！،؟۔।")
+
+# NLI labels (in row order) and genre names (MNLI, XNLI).
+NLI_CYCLE = ["entailment", "neutral", "contradiction"]
+MNLI_GENRES = ["fiction", "government", "slate", "telephone", "travel"]
+XNLI_GENRES = ["facetoface", "fiction", "government", "letters", "nineeleven", "oup", "slate",
+               "telephone", "travel", "verbatim"]
