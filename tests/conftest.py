@@ -35,8 +35,10 @@ def make_cfg(tiny_model, tmp_path):
     def make(**overrides):
         base = {"model": str(tiny_model), "data_dir": str(TINY_DATA), "device": "cpu",
                 "output": str(tmp_path / "runs"), "modules_dir": str(tmp_path / "modules"),
-                **TINY_OVERRIDES, "training.epochs": 1, "training.max_train_examples": 24,
-                "training.save_checkpoints": False}
+                **TINY_OVERRIDES}
+        for section in ("training", "inter"):  # one epoch on 24 examples: plumbing, not accuracy
+            base.update({f"{section}.epochs": 1, f"{section}.max_train_examples": 24,
+                         f"{section}.save_checkpoints": False})
         base.update({k.replace("__", "."): v for k, v in overrides.items()})
         return build_config(overrides=base)
     return make

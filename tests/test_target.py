@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from adapterx.api import direct, evaluate, fuse, stack
+from adapterx.api import direct, evaluate, fuse, stack, train
 from adapterx.data.readers import read_copa_jsonl, read_tydiqa_goldp_json, read_xnli_tsv
 from adapterx.metrics import squad
 from adapterx.presets.tiny import TINY_DATA
@@ -81,3 +81,15 @@ def test_direct_and_full_stilts_xnli(make_cfg):
     full = stack("mnli", "xnli", cfg=full_cfg)
     assert full["setup"] == "full-stilts"
     assert full["trainable_params"] > results["trainable_params"] * 10
+
+
+def test_stack_reuses_the_module_train_made(make_cfg, capsys):
+    cfg = make_cfg(langs=["et"])
+    path = train("copa", cfg=cfg)  # `training.*` settings == the `inter.*` settings of make_cfg
+    capsys.readouterr()
+    stack("copa", "xcopa", cfg=cfg)
+    out = capsys.readouterr().out
+    assert "reusing" in out and str(path) in out.replace("\n", "")
+    # other intermediate settings: a new module, and a note on how to reuse the old one
+    stack("copa", "xcopa", cfg=make_cfg(langs=["et"], **{"inter__learning_rate": 1e-3}))
+    assert "trained with other settings" in capsys.readouterr().out

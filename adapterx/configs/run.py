@@ -63,7 +63,10 @@ class RunConfig:
     eval_split: str = "test"
     langs: list[str] | None = None
     trust_remote_code: bool = False
+    # `training` trains what the command is about (the module of `train`, the target of `fuse`);
+    # `inter` trains the intermediate modules `fuse` / `stack` need and do not find in the cache.
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    inter: TrainingConfig = field(default_factory=TrainingConfig)
     bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     fusion: FusionSettings = field(default_factory=FusionSettings)
@@ -71,6 +74,10 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for run directories and hashing."""
         return dataclasses.asdict(self)
+
+    def for_intermediate(self) -> "RunConfig":
+        """This config with the `inter` settings as the training settings (for module training)."""
+        return dataclasses.replace(self, training=self.inter)
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -11,9 +11,11 @@ TINY_DATA = Path(__file__).parent / "tiny_data"
 TINY_SHAPE = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
               "intermediate_size": 128, "max_position_embeddings": 514}
 # Small enough to train in seconds; long enough to hold the sample QA contexts.
+_TINY_TRAINING = {"max_seq_length": 128, "doc_stride": 32, "epochs": 3, "learning_rate": 2e-3,
+                  "batch_size": 8, "logging_steps": 10}
+# the same settings for target training and for the intermediate modules fuse / stack train
 TINY_OVERRIDES = {
-    "training.max_seq_length": 128, "training.doc_stride": 32, "training.epochs": 3,
-    "training.learning_rate": 2e-3, "training.batch_size": 8, "training.logging_steps": 10,
+    **{f"{section}.{k}": v for section in ("training", "inter") for k, v in _TINY_TRAINING.items()},
     "bottleneck.reduction_factor": 4, "lora.r": 4,
 }
 

@@ -41,6 +41,19 @@ def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
                         n_best=t.n_best, max_answer_length=t.max_answer_length)
 
 
+# Settings that change how often we log or save, or how fast, not what is learned: kept out of
+# cache keys so that changing them reuses finished work.
+TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing")
+EVAL_NOT_IN_KEY = ("batch_size",)
+
+
+def learning_settings(task: Task, cfg: RunConfig) -> dict:
+    """The part of the training and evaluation settings that decides the result (for cache keys)."""
+    train = {k: v for k, v in asdict(train_settings(task, cfg)).items() if k not in TRAIN_NOT_IN_KEY}
+    evals = {k: v for k, v in asdict(eval_settings(task, cfg)).items() if k not in EVAL_NOT_IN_KEY}
+    return {"train": train, "eval": evals}
+
+
 def head_spec(task: Task) -> dict:
     """What a saved head is, so a loader can check it fits the task it is used for."""
     return {"kind": task.kind, "labels": list(task.labels), "num_choices": task.num_choices}

@@ -18,8 +18,8 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
 from adapterx.methods import get_method, method_settings, trainable_parameters
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, provenance,
-                                     save_head, train_settings)
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
+                                     provenance, save_head, train_settings)
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
@@ -80,15 +80,14 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
         trainable_task(name)
-    modules = [train_module(name, cfg) for name in inter]
+    modules = [train_module(name, cfg.for_intermediate()) for name in inter]
 
     train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
                                          cfg.training.max_dev_examples, cfg.seed)
     payload = {"setup": comp.to_dict(), "target": task.name, "modules": [m.key for m in modules],
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
-               "train": asdict(train_settings(task, cfg)), "eval": asdict(eval_settings(task, cfg)),
-               "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
+               **learning_settings(task, cfg), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
                "max_eval_examples": cfg.training.max_eval_examples}
     key = stable_hash(payload)
     name = "-".join([comp.name(cfg.method), *inter, cfg.method, f"s{cfg.seed}", key[:8]])

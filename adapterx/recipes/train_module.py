@@ -17,8 +17,8 @@ from adapterx.data.loading import english_train_dev
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.methods import get_method, method_settings, trainable_parameters
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, provenance,
-                                     save_head, train_settings)
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
+                                     provenance, save_head, train_settings)
 from adapterx.report.console import console
 from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
 from adapterx.tasks import Task, get_task
@@ -57,9 +57,7 @@ def module_key(task: Task, cfg: RunConfig, data_hash: str) -> tuple[str, dict]:
     payload = {
         "task": task.name, "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
         "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
-        "train": asdict(train_settings(task, cfg)), "eval": asdict(eval_settings(task, cfg)),
-        "max_train_examples": cfg.training.max_train_examples,
-        "max_dev_examples": cfg.training.max_dev_examples, "data": data_hash,
+        **learning_settings(task, cfg), "data": data_hash,
     }
     return stable_hash(payload), payload
 
@@ -71,6 +69,8 @@ def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
                                          cfg.training.max_dev_examples, cfg.seed)
     key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
     path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
+    if not is_complete(path):
+        _mention_other_settings(path)
     if is_complete(path):
         console.print(f"[green]reusing[/] {task.name} {cfg.method} module {path} (trained before; nothing to do)")
         return ModuleRecord(task.name, path, key, reused=True)
@@ -82,6 +82,16 @@ def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
         _train_and_save(task, cfg, train_ex, dev_ex, key, payload, path)
     console.print(f"saved {task.name} module to {path}")
     return ModuleRecord(task.name, path, key, reused=False)
+
+
+def _mention_other_settings(path: Path) -> None:
+    """When modules of this task exist under other settings, say how to reuse them instead."""
+    others = [p for p in path.parent.glob(f"{path.name.split('-')[0]}-*") if is_complete(p)] \
+        if path.parent.is_dir() else []
+    if others:
+        console.print(f"[yellow]note[/]: {len(others)} {path.parent.name} module(s) in {path.parent} were "
+                      "trained with other settings, so a new one is trained; to reuse one, pass the same "
+                      "settings (for fuse / stack: inter.<key>=..., e.g. inter.epochs=2)")
 
 
 def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
@@ -110,7 +120,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
             "head": head_spec(task), "key": key,
             "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
                            "dtype": str(bb.dtype).replace("torch.", "")},
-            "method_settings": payload["method_settings"], "training": payload["train"],
+            "method_settings": payload["method_settings"], "training": asdict(train_settings(task, cfg)),
             "n_train_examples": len(train_ex), "n_dev_examples": len(dev_ex),
             "metrics": {"english_dev": dev.scores, "dev_history": outcome.dev_history},
             "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
