@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 from dataclasses import dataclass
@@ -112,8 +113,9 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
         raise AdapterxError(f"model {name!r} has no fast tokenizer",
                             "span QA needs character offsets; use a model with tokenizer.json")
     model_kwargs: dict[str, Any] = dict(kwargs, dtype=compute)
-    if "add_pooling_layer" in AutoModel._model_mapping[type(config)].__init__.__code__.co_varnames:
-        model_kwargs["add_pooling_layer"] = False  # our heads pool themselves
+    model_cls = AutoModel._model_mapping.get(type(config), None) if not trust_remote_code else None
+    if model_cls is not None and "add_pooling_layer" in inspect.signature(model_cls.__init__).parameters:
+        model_kwargs["add_pooling_layer"] = False  # our heads pool themselves; no unused weights
     if quant != "none":
         model_kwargs["quantization_config"] = _quant_config(quant, compute)
         model_kwargs["device_map"] = {"": dev.index if dev.type == "cuda" and dev.index is not None

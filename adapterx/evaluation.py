@@ -32,15 +32,7 @@ class EvalResult:
     scores: dict[str, float]
     predictions: Any  # list of labels, list of choice indices, or {qid: answer text}
     n_examples: int
-
-    @property
-    def primary(self) -> float:
-        """The number tables show (accuracy, or F1 for QA)."""
-        return self._primary
-
-    def with_metric(self, metric: str) -> "EvalResult":
-        self._primary = primary_score(metric, self.scores)
-        return self
+    primary: float  # the number tables show and model selection maximises (accuracy, QA F1)
 
 
 @torch.inference_mode()
@@ -88,4 +80,5 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
                 scores = compute_metric(task.metric, preds, [int(ex["label"]) for ex in examples])
     finally:
         model.train(was_training)
-    return EvalResult(scores=scores, predictions=preds, n_examples=len(examples)).with_metric(task.metric)
+    return EvalResult(scores=scores, predictions=preds, n_examples=len(examples),
+                      primary=primary_score(task.metric, scores))

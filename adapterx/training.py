@@ -4,6 +4,7 @@ English dev set after every epoch."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,6 +20,8 @@ from adapterx.store import DONE_MARKER
 
 log = logging.getLogger(__name__)
 TRAINABLE_FILE = "trainable.safetensors"
+BEST_FILE = "best_on_dev.safetensors"
+SELECTION_FILE = "dev_selection.json"
 
 
 @dataclass
@@ -61,10 +64,14 @@ class _ModuleTrainer(Trainer):
         save_file(weights, str(out / TRAINABLE_FILE))
         torch.save(self.args, out / "training_args.bin")
 
+    selector: "_SelectOnDev | None" = None
+
     def _save_checkpoint(self, model, trial) -> None:
         super()._save_checkpoint(model, trial)
         ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
         if ckpt.is_dir():
+            if self.selector is not None:  # the best epoch so far must survive a restart too
+                self.selector.save(ckpt)
             (ckpt / DONE_MARKER).write_text("ok", encoding="utf-8")
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
@@ -113,6 +120,24 @@ class _SelectOnDev(TrainerCallback):
             self.best_state = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
         return control
 
+    def save(self, folder: Path) -> None:
+        """Write the best weights and the dev history into a checkpoint folder."""
+        from safetensors.torch import save_file
+
+        if self.best_state is not None:
+            save_file({k: v.contiguous().cpu() for k, v in self.best_state.items()}, str(folder / BEST_FILE))
+        (folder / SELECTION_FILE).write_text(json.dumps({"best": self.best, "history": self.history}))
+
+    def load(self, folder: Path) -> None:
+        """Read what save() wrote (when resuming)."""
+        from safetensors.torch import load_file
+
+        if (folder / SELECTION_FILE).is_file():
+            data = json.loads((folder / SELECTION_FILE).read_text())
+            self.best, self.history = data["best"], data["history"]
+        if (folder / BEST_FILE).is_file():
+            self.best_state = load_file(str(folder / BEST_FILE))
+
     def restore_best(self) -> None:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state, strict=False)
@@ -148,9 +173,14 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     selector = _SelectOnDev(model, score_fn) if score_fn else None
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              callbacks=[selector] if selector else None)
+    trainer.selector = selector
     resume = last_complete_checkpoint(work_dir)
     if resume:
-        log.info("resuming from %s", resume)
+        from adapterx.report.console import console
+
+        console.print(f"resuming from {resume} (an earlier run of this training was interrupted)")
+        if selector:
+            selector.load(Path(resume))
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
