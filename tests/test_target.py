@@ -27,6 +27,7 @@ def test_fuse_tydiqa_end_to_end(make_cfg, capsys):
     results = fuse("squad,mnli", "tydiqa", cfg=cfg, command="adapterx fuse ...")
     assert RESULT_KEYS <= set(results)
     assert results["setup"] == "fuse" and results["inter"] == ["squad", "mnli"]
+    assert results["head_init"] == "squad"  # the span head continues from SQuAD's; MNLI's can't serve
     assert set(results["per_language"]) == {"en", "ar", "sw"}
     assert results["average_em_f1"] == pytest.approx(
         (results["average"] + results["average_em"]) / 2)
@@ -57,6 +58,7 @@ def test_fuse_tydiqa_end_to_end(make_cfg, capsys):
 def test_stack_lora_xcopa_predictions_layout(make_cfg):
     cfg = make_cfg(method="lora", langs=["et", "zh"])
     results = stack("copa", "xcopa", cfg=cfg)
+    assert results["head_init"] == "copa"
     run = _run_dir(cfg, "xcopa")
     rows = [json.loads(l) for l in (run / "predictions" / "xcopa" / "test-et.jsonl").read_text().splitlines()]
     gold = read_copa_jsonl(TINY_DATA / "xcopa" / "test.et.jsonl")
@@ -70,7 +72,7 @@ def test_stack_lora_xcopa_predictions_layout(make_cfg):
 def test_direct_and_full_stilts_xnli(make_cfg):
     cfg = make_cfg(langs=["de", "sw"], eval_split="dev")
     results = direct("xnli", cfg=cfg)
-    assert results["setup"] == "direct" and results["inter"] == []
+    assert results["setup"] == "direct" and results["inter"] == [] and results["head_init"] == "fresh"
     run = _run_dir(cfg, "xnli")
     labels = (run / "predictions" / "xnli" / "dev-sw.tsv").read_text().split()
     gold = read_xnli_tsv(TINY_DATA / "xnli" / "xnli.dev.tsv", ["sw"])["sw"]
@@ -79,7 +81,7 @@ def test_direct_and_full_stilts_xnli(make_cfg):
 
     full_cfg = make_cfg(method="full", langs=["de"], eval_split="dev", output=str(cfg.output) + "-full")
     full = stack("mnli", "xnli", cfg=full_cfg)
-    assert full["setup"] == "full-stilts"
+    assert full["setup"] == "full-stilts" and full["head_init"] == "mnli"
     assert full["trainable_params"] > results["trainable_params"] * 10
 
 
@@ -93,3 +95,8 @@ def test_stack_reuses_the_module_train_made(make_cfg, capsys):
     # other intermediate settings: a new module, and a note on how to reuse the old one
     stack("copa", "xcopa", cfg=make_cfg(langs=["et"], **{"inter__learning_rate": 1e-3}))
     assert "trained with other settings" in capsys.readouterr().out
+
+
+def test_fresh_head_option(make_cfg):
+    results = stack("copa", "xcopa", cfg=make_cfg(langs=["et"], head_init="fresh"))
+    assert results["head_init"] == "fresh"

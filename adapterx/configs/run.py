@@ -63,6 +63,10 @@ class RunConfig:
     eval_split: str = "test"
     langs: list[str] | None = None
     trust_remote_code: bool = False
+    # `auto`: a target head starts from the first intermediate module's head of the same kind and
+    # label set (SIQa -> COPA, MNLI -> XNLI, SQuAD -> TyDiQA), as continued training would;
+    # `fresh`: a new random head.
+    head_init: str = "auto"
     # `training` trains what the command is about (the module of `train`, the target of `fuse`);
     # `inter` trains the intermediate modules `fuse` / `stack` need and do not find in the cache.
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -70,6 +74,12 @@ class RunConfig:
     bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     fusion: FusionSettings = field(default_factory=FusionSettings)
+
+    def __post_init__(self) -> None:
+        if self.head_init not in ("auto", "fresh"):
+            from adapterx.errors import UnknownChoiceError
+
+            raise UnknownChoiceError("head_init", self.head_init, ("auto", "fresh"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for run directories and hashing."""
@@ -136,7 +146,8 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
 def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
     """Set (dotted) keys on a nested dataclass, type-checked; unknown keys list the valid ones.
 
-    A bare key that names exactly one nested field (`learning_rate=1e-4`) is accepted too."""
+    A bare key that names exactly one nested field (`learning_rate=1e-4`) is accepted too; when
+    both `training` and `inter` have it, it means `training`."""
     hints = _field_types(type(obj))
     nested = {n for n, t in hints.items() if dataclasses.is_dataclass(t)}
     for raw_key, value in overrides.items():
@@ -153,6 +164,8 @@ def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> An
             continue
         if rest or head not in hints:
             owners = [n for n in nested if head in _field_types(type(getattr(obj, n)))] if not rest else []
+            if "training" in owners:  # a bare training key means the command's own training
+                owners = ["training"]
             if len(owners) == 1:
                 apply_overrides(getattr(obj, owners[0]), {head: value}, f"{prefix}{owners[0]}.")
                 continue

@@ -83,13 +83,19 @@ def save_head(model: TaskModel, folder: Path) -> None:
               str(folder / HEAD_FILE))
 
 
+def head_fits(saved_spec: dict, task: Task) -> bool:
+    """Whether a saved head can serve `task`: same kind and, for classification, same labels."""
+    want = head_spec(task)
+    return saved_spec.get("kind") == want["kind"] and (
+        want["kind"] != "classification" or saved_spec.get("labels") == want["labels"])
+
+
 def load_head(model: TaskModel, folder: Path, saved_spec: dict, task: Task) -> None:
     """Load a saved head after checking it was made for this kind of task and label set."""
     from safetensors.torch import load_file
 
     want = head_spec(task)
-    if saved_spec.get("kind") != want["kind"] or (want["kind"] == "classification"
-                                                   and saved_spec.get("labels") != want["labels"]):
+    if not head_fits(saved_spec, task):
         raise ModuleMismatchError(
             f"the head saved in {folder} is a {saved_spec.get('kind')} head with labels "
             f"{saved_spec.get('labels')}; task {task.name} needs {want['kind']} with {want['labels']}",

@@ -18,8 +18,9 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
 from adapterx.methods import get_method, method_settings, trainable_parameters
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
-                                     provenance, save_head, train_settings)
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
+                                     learning_settings, load_head, provenance, save_head,
+                                     train_settings)
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
@@ -52,6 +53,18 @@ def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord]) ->
             raise AdapterxError(f"module {record.path} is a {meta.get('method')} module, not {cfg.method}",
                                 f"pass --method {meta.get('method')}")
         method.load(bb, record.path, record.task)
+
+
+def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord]) -> str | None:
+    """Start the target head from the first intermediate module whose head fits the target;
+    return that module's task name (None: the head stays fresh)."""
+    for record in modules:
+        meta = read_meta(record.path)
+        if head_fits(meta["head"], task):
+            load_head(model, record.path, meta["head"], task)
+            console.print(f"target head starts from the {record.task} module's head")
+            return record.task
+    return None
 
 
 def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfig, split: str,
@@ -88,7 +101,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
                **learning_settings(task, cfg), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
-               "max_eval_examples": cfg.training.max_eval_examples}
+               "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init}
     key = stable_hash(payload)
     name = "-".join([comp.name(cfg.method), *inter, cfg.method, f"s{cfg.seed}", key[:8]])
     run_dir = Path(cfg.output) / task.name / name
@@ -115,6 +128,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
     method.compose(bb, comp, TARGET_MODULE if comp.setup != "fuse" else "fusion", cfg.fusion)
     model = build_model(bb, task)
+    head_from = init_head(model, task, modules) if cfg.head_init == "auto" else None
     ev = eval_settings(task, cfg)
     console.print(f"[bold]training[/] {comp.name(cfg.method)} on {task.train_task} English data "
                   f"({len(train_ex)} examples) for {task.name}; trainable parameters: {trainable_parameters(model):,}")
@@ -138,7 +152,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
         "trainable_params": trainable_parameters(model), "config_hash": key, "command": command,
         "modules": [{"task": m.task, "path": str(m.path), "key": m.key} for m in modules],
-        "dev_history": outcome.dev_history, "schema_version": 1, **provenance(),
+        "head_init": head_from or "fresh", "dev_history": outcome.dev_history, "schema_version": 1, **provenance(),
     }
     with atomic_dir(run_dir) as tmp:
         write_predictions(tmp, task, split, per_lang, examples)
