@@ -84,3 +84,13 @@ def test_quantized_bases_train(make_cfg, quant, method, checkpointing):
     meta = read_meta(path)
     assert meta["base_model"]["quant"] == quant and meta["base_model"]["dtype"] == "bfloat16"
     assert torch.isfinite(torch.tensor(meta["metrics"]["english_dev"]["accuracy"]))
+
+
+def test_same_seed_same_module(make_cfg, tmp_path):
+    from safetensors.torch import load_file
+
+    a = train("copa", cfg=make_cfg(modules_dir=str(tmp_path / "a")))
+    b = train("copa", cfg=make_cfg(modules_dir=str(tmp_path / "b")))
+    wa, wb = load_file(str(a / "adapterx_head.safetensors")), load_file(str(b / "adapterx_head.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert read_meta(a)["metrics"] == read_meta(b)["metrics"]

@@ -9,6 +9,8 @@ import shutil
 import time
 from pathlib import Path
 
+from transformers import set_seed
+
 from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
@@ -121,6 +123,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
                         train_ex: list[dict], dev_ex: list[dict], langs: list[str], split: str,
                         key: str, run_dir: Path, command: str) -> dict:
     bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
+    set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
     method = get_method(cfg.method)
     method.prepare(bb)
     attach_modules(bb, cfg, modules)

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers import set_seed
+
 from adapterx.backbone import load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
@@ -97,6 +99,7 @@ def _mention_other_settings(path: Path) -> None:
 def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
                     key: str, payload: dict, path: Path) -> None:
     bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
+    set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
     method = get_method(cfg.method)
     method.prepare(bb)
     method.add(bb, task.name, method_settings(cfg.method, cfg))
