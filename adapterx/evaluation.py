@@ -35,6 +35,23 @@ class EvalResult:
     primary: float  # the number tables show and model selection maximises (accuracy, QA F1)
 
 
+def word_predictions(task: Task, examples: list[dict], word_ids: list[list[int]],
+                     logits: list[np.ndarray]) -> list[list[str]]:
+    """Each word's tag from its first sub-word; words cut off by max_seq_length get the task's
+    outside tag ("O", or the first label) so every sentence keeps its length."""
+    fallback = "O" if "O" in task.labels else task.labels[0]
+    out = []
+    for ex, ids, rows in zip(examples, word_ids, logits):
+        tags = [fallback] * len(ex["tokens"])
+        seen = set()
+        for position, word in enumerate(ids):
+            if word >= 0 and word not in seen and position < len(rows):
+                seen.add(word)
+                tags[word] = task.labels[int(np.argmax(rows[position]))]
+        out.append(tags)
+    return out
+
+
 @torch.inference_mode()
 def _logits(model, features, collator: Collator, batch_size: int, device: torch.device,
             keys: tuple[str, ...]) -> list[list[np.ndarray]]:
@@ -51,8 +68,8 @@ def _logits(model, features, collator: Collator, batch_size: int, device: torch.
 
 
 def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalSettings,
-             device: torch.device) -> EvalResult:
-    """Zero-shot (or English dev) predictions and the task's metric on `examples`."""
+             device: torch.device, lang: str = "en") -> EvalResult:
+    """Zero-shot (or English dev) predictions and the task's metric on `examples` (in `lang`)."""
     was_training = model.training
     model.eval()
     try:
@@ -68,7 +85,13 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
             preds = postprocess_predictions(examples, features, pad(starts), pad(ends),
                                             n_best=settings.n_best, max_answer_length=settings.max_answer_length)
             refs = {ex["id"]: list(ex["answers"]["text"]) for ex in examples}
-            scores = compute_metric(task.metric, preds, refs)
+            # MLQA normalises answers by language (articles, punctuation, CJK characters)
+            extra = {"lang": lang} if task.metric == "mlqa" else {}
+            scores = compute_metric(task.metric, preds, refs, **extra)
+        elif task.kind == "tagging":
+            (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
+            preds = word_predictions(task, examples, features["word_ids"], logits)
+            scores = compute_metric(task.metric, preds, [ex["tags"] for ex in examples])
         else:
             (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
             choice = [int(np.argmax(row)) for row in logits]

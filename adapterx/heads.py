@@ -45,8 +45,31 @@ class SpanHead(nn.Module):
         return self.qa_outputs(hidden_states)
 
 
+class TaggingHead(nn.Module):
+    """One label per token (only each word's first sub-word is trained and read)."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden, num_labels)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(hidden_states))
+
+
+class NoHead(nn.Module):
+    """Retrieval tasks score representations directly; a module's head is not used."""
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return hidden_states
+
+
 def build_head(kind: str, hidden: int, num_labels: int = 0) -> nn.Module:
     """The head for a task's kind (adapterx.tasks.HEAD_KINDS)."""
+    if kind == "tagging":
+        return TaggingHead(hidden, num_labels)
+    if kind == "retrieval":
+        return NoHead()
     if kind == "classification":
         return ClassificationHead(hidden, num_labels)
     if kind == "multiple_choice":
@@ -103,5 +126,7 @@ class TaskModel(nn.Module):
             logits = logits.view(-1, n_choices)
         out["logits"] = logits
         if labels is not None:
-            out["loss"] = F.cross_entropy(logits, labels)
+            # tagging: (batch, length, labels) against (batch, length), -100 on ignored sub-words
+            out["loss"] = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                          ignore_index=-100)
         return out

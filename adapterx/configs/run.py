@@ -48,6 +48,22 @@ class TrainingConfig:
 
 
 @dataclass
+class RetrievalSettings:
+    """Retrieval targets (Tatoeba, BUCC): sentence vectors = mean-pooled hidden states of one layer."""
+
+    layer: int | None = field(default=None, metadata={
+        "help": "hidden-state layer (0 = embeddings); None: 7/12 of the depth (14 of 24 for "
+                "XLM-R Large, XTREME's choice)"})
+    sweep: bool = field(default=False, metadata={"help": "score every layer and report each"})
+    max_seq_length: int = 512
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.layer is not None and self.layer < 0:
+            raise AdapterxError(f"retrieval.layer must be >= 0, got {self.layer}")
+
+
+@dataclass
 class RunConfig:
     """Everything that decides what a command computes (and therefore its cache keys)."""
 
@@ -74,6 +90,7 @@ class RunConfig:
     bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     fusion: FusionSettings = field(default_factory=FusionSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
 
     def __post_init__(self) -> None:
         if self.head_init not in ("auto", "fresh"):

@@ -45,6 +45,8 @@ def tokenize(task: Task, examples: list[dict], tokenizer, max_length: int, doc_s
         return ds.map(fn, batched=True, remove_columns=ds.column_names,
                       fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "doc_stride": doc_stride},
                       desc=f"tokenizing {task.name}")
+    if task.kind == "tagging":
+        return _tokenize_tagging(task, examples, tokenizer, max_length, train)
     labels = _label_ids(task, examples, labelled=train)
     if task.kind == "classification":
         enc = tokenizer([ex["text_a"] for ex in examples],
@@ -66,6 +68,34 @@ def tokenize(task: Task, examples: list[dict], tokenizer, max_length: int, doc_s
     return Dataset.from_dict(data)
 
 
+def _tokenize_tagging(task: Task, examples: list[dict], tokenizer, max_length: int, train: bool) -> Dataset:
+    """Words -> sub-words; the first sub-word of each word carries its tag, the rest -100 (as XTREME)."""
+    index = {name: i for i, name in enumerate(task.labels)}
+    enc = tokenizer([ex["tokens"] for ex in examples], is_split_into_words=True, truncation=True,
+                    max_length=max_length)
+    labels, word_ids = [], []
+    for i, ex in enumerate(examples):
+        tags = ex["tags"]
+        if train and len(tags) != len(ex["tokens"]):
+            raise DataError(f"{task.name} example {ex['id']!r} has {len(ex['tokens'])} words but "
+                            f"{len(tags)} tags")
+        unknown = sorted({t for t in tags if t not in index})
+        if unknown:
+            raise DataError(f"{task.name} example {ex['id']!r} has tags outside the task's label set: "
+                            f"{unknown[:5]}", hint=f"valid tags: {', '.join(task.labels)}")
+        ids, row, previous = enc.word_ids(i), [], None
+        for w in ids:
+            row.append(index[tags[w]] if w is not None and w != previous and w < len(tags) else -100)
+            previous = w
+        labels.append(row)
+        word_ids.append([-1 if w is None else w for w in ids])
+    data: dict[str, Any] = dict(enc)
+    data["labels"] = labels
+    if not train:
+        data["word_ids"] = word_ids
+    return Dataset.from_dict(data)
+
+
 @dataclass
 class Collator:
     """Dynamic padding to the longest sequence of the batch; multiple choice pads (B, C, L)."""
@@ -75,6 +105,13 @@ class Collator:
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
         keep = [{k: f[k] for k in MODEL_COLUMNS if k in f and f[k] is not None} for f in features]
+        if self.kind == "tagging" and "labels" in keep[0]:
+            # tokenizer.pad leaves label lists alone: pad them to the batch length with -100
+            labels = [f.pop("labels") for f in keep]
+            batch = self.tokenizer.pad(keep, return_tensors="pt")
+            width = batch["input_ids"].shape[1]
+            batch["labels"] = torch.tensor([row + [-100] * (width - len(row)) for row in labels])
+            return batch
         if self.kind != "multiple_choice":
             return self.tokenizer.pad(keep, return_tensors="pt")
         n = len(keep[0]["input_ids"])

@@ -60,7 +60,7 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     per_lang, examples = evaluate_languages(model, task, bb, cfg_eval, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
     results = {
-        "target": task.name, "metric": "f1" if task.metric == "squad" else task.metric,
+        "target": task.name, "metric": "f1" if task.kind in ("qa", "tagging") else task.metric,
         "setup": comp.name(meta["method"]) if meta["kind"] != "module" else "module",
         "inter": inter, "method": meta["method"], "model": model_name, "quant": quant, "seed": cfg.seed,
         "per_language": per_language, "average": average, **extra, "english_dev": None,

@@ -77,7 +77,7 @@ def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfi
     for lang in langs:
         examples[lang] = load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
         with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
-            results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device)
+            results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device, lang)
     return results, examples
 
 
@@ -91,6 +91,15 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
         targets = sorted(n for n, t in all_tasks().items() if t.is_target)
         raise UnknownChoiceError("target task", target, targets,
                                  hint=f"{target} is an intermediate task; train it with `adapterx train --task {target}`")
+    if task.kind == "retrieval":
+        if setup == "fuse":
+            raise AdapterxError(f"{task.name} has no training data, so there is no fusion to learn",
+                                f"score the modules with `adapterx stack --inter {','.join(inter)} "
+                                f"--target {task.name}`, or the base with `adapterx direct --target {task.name}`")
+        from adapterx.recipes.retrieval import run_retrieval
+
+        check_eval_split(task, cfg.eval_split)
+        return run_retrieval(list(inter), task, cfg, command)
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
@@ -146,7 +155,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
     per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
     results = {
-        "target": task.name, "metric": "f1" if task.metric == "squad" else task.metric,
+        "target": task.name, "metric": "f1" if task.kind in ("qa", "tagging") else task.metric,
         "setup": comp.name(cfg.method), "inter": list(comp.inter), "method": cfg.method,
         "model": cfg.model, "quant": cfg.quant, "dtype": str(bb.dtype).replace("torch.", ""),
         "seed": cfg.seed, "per_language": per_language, "average": average, **extra,

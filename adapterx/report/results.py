@@ -16,7 +16,7 @@ from adapterx.tasks import Task
 def per_language_scores(task: Task, results: dict[str, EvalResult]) -> tuple[dict, float, dict]:
     """`per_language`, `average` (mean of F1 for QA) and extra averages, as results.json has them."""
     extra: dict[str, float] = {}
-    if task.metric == "squad":
+    if task.kind == "qa":
         per = {lang: {"f1": r.scores["f1"], "exact_match": r.scores["exact_match"]} for lang, r in results.items()}
         avg = sum(v["f1"] for v in per.values()) / len(per)
         extra["average_em"] = sum(v["exact_match"] for v in per.values()) / len(per)
@@ -36,6 +36,9 @@ def write_predictions(run_dir: Path, task: Task, split: str, results: dict[str, 
         stem = folder / f"{split}-{lang}"
         if task.kind == "qa":
             stem.with_suffix(".json").write_text(json.dumps(result.predictions, ensure_ascii=False), encoding="utf-8")
+        elif task.kind == "tagging":  # one tag per line, a blank line after each sentence
+            blocks = ["\n".join(tags) + "\n" for tags in result.predictions]
+            stem.with_suffix(".tsv").write_text("\n".join(blocks), encoding="utf-8")
         elif task.kind == "multiple_choice":
             lines = [json.dumps({"idx": _idx(ex["id"]), "label": int(p)})
                      for ex, p in zip(examples[lang], result.predictions)]

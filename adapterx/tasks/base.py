@@ -10,7 +10,7 @@ from pathlib import Path
 # examples (docs/SCHEMA.md); it raises DataError naming the expected file when it is missing.
 LocalLoader = Callable[[Path, str, str], list[dict]]
 
-HEAD_KINDS = ("classification", "multiple_choice", "qa")
+HEAD_KINDS = ("classification", "multiple_choice", "qa", "tagging", "retrieval")
 
 
 @dataclass(frozen=True)
