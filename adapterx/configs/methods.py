@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BOTTLENECK_ARCHITECTURES = ("seq_bn", "double_seq_bn")
+# Per-method default learning rates: the paper's 1e-5 for full fine-tuning; small new modules on
+# a frozen base need much larger steps (1e-4 is the adapter papers' choice; LoRA usually 5e-4).
+DEFAULT_LEARNING_RATES = {"full": 1e-5, "bottleneck": 1e-4, "lora": 5e-4}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from adapterx.errors import AdapterxError
 class TrainingConfig:
     """Trainer hyperparameters; `None` means the task's default (adapterx.tasks.definitions)."""
 
-    learning_rate: float | None = field(default=None, metadata={"help": "None: task default (1e-4 for modules, 1e-5 full)"})
+    learning_rate: float | None = field(default=None, metadata={"help": "None: the method default (bottleneck 1e-4, lora 5e-4, full 1e-5)"})
     epochs: float | None = field(default=None, metadata={"help": "None: task default"})
     batch_size: int = 16
     eval_batch_size: int = 64

@@ -12,6 +12,7 @@ import torch
 
 from adapterx.backbone import Backbone
 from adapterx.configs import RunConfig
+from adapterx.configs.methods import DEFAULT_LEARNING_RATES
 from adapterx.errors import ModuleMismatchError
 from adapterx.evaluation import EvalSettings
 from adapterx.heads import TaskModel, build_head
@@ -19,13 +20,12 @@ from adapterx.store import HEAD_FILE
 from adapterx.tasks import Task
 from adapterx.training import TrainSettings
 
-FULL_FT_LR = 1e-5  # the paper's full fine-tuning rate; module defaults come from the task
 
 
 def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
     """Trainer hyperparameters: the config's values where set, else the task's defaults."""
     t = cfg.training
-    default_lr = FULL_FT_LR if cfg.method == "full" else task.learning_rate
+    default_lr = task.learning_rate or DEFAULT_LEARNING_RATES[cfg.method]
     return TrainSettings(
         learning_rate=t.learning_rate or default_lr, epochs=t.epochs or task.epochs,
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,

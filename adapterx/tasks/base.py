@@ -40,7 +40,8 @@ class Task:
     max_seq_length: int = 256
     doc_stride: int = 128  # QA only
     epochs: float = 3.0
-    learning_rate: float = 1e-4  # for modules; full fine-tuning uses its own default
+    # None: the method's default (adapterx.configs.methods.DEFAULT_LEARNING_RATES)
+    learning_rate: float | None = None
 
     @property
     def is_target(self) -> bool:
