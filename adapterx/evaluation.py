@@ -83,7 +83,8 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
             width = max(len(x) for x in starts)
             pad = lambda rows: np.stack([np.pad(r, (0, width - len(r)), constant_values=-1e4) for r in rows])  # noqa: E731
             preds = postprocess_predictions(examples, features, pad(starts), pad(ends),
-                                            n_best=settings.n_best, max_answer_length=settings.max_answer_length)
+                                            n_best=settings.n_best, max_answer_length=settings.max_answer_length,
+                                            allow_no_answer=task.no_answer)
             refs = {ex["id"]: list(ex["answers"]["text"]) for ex in examples}
             # MLQA normalises answers by language (articles, punctuation, CJK characters)
             extra = {"lang": lang} if task.metric == "mlqa" else {}

@@ -1,129 +1,20 @@
-"""Hugging Face Hub sources of each task, converted to the normalized schema (docs/SCHEMA.md).
+"""Load a task's split from the Hugging Face Hub as normalized examples (docs/SCHEMA.md).
 
-Every id below is script-free (parquet data files named by `configs:` in the dataset card), because
-datasets>=4 refuses loading scripts. When the Hub cannot be reached the error names the
-`--data-dir` files that replace it.
+The sources (dataset ids, configs, splits, converters) are in `adapterx.data.hub_sources`. Every
+failure a user can fix (Hub unreachable, script-based dataset, no such split or language, a task
+the Hub cannot serve) raises an error naming the `--data-dir` files that replace the Hub.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from adapterx.data.hub_sources import HUB_SOURCES, HubSource, fill
 from adapterx.errors import DataError, HubUnreachableError, UnknownChoiceError
 
-# One definition of these, shared with the local-file readers.
-from adapterx.data.readers import COPA_QUESTIONS, NLI_LABELS, TYDIQA_PREFIXES  # noqa: E402
-
-
-@dataclass(frozen=True)
-class HubSource:
-    """Where one task lives on the Hub and how one of its rows becomes a normalized example."""
-
-    dataset_id: str
-    config: str | None  # may contain "{lang}"
-    splits: dict[str, str]  # our split (train/dev/test) -> Hub split
-    languages: tuple[str, ...]
-    convert: Callable[[dict], dict]
-    local_files: tuple[str, ...]  # the --data-dir alternative, relative to DIR; may contain {lang}
-    note: str = ""
-    label_names: tuple[str, ...] | None = None  # expected ClassLabel names of column `label`
-    lang_of: Callable[[dict], str] | None = None  # language of a row when one config holds all
-    train_languages: tuple[str, ...] = ("en",)  # XTREME trains on English only
-
-
-def _nli(row: dict) -> dict:
-    label = int(row["label"])
-    return {"id": str(row.get("idx", "")), "text_a": str(row["premise"]),
-            "text_b": str(row["hypothesis"]), "label": NLI_LABELS[label] if label >= 0 else ""}
-
-
-def _copa(row: dict) -> dict:
-    question = str(row["question"])
-    if question not in COPA_QUESTIONS:
-        raise ValueError(f"question must be 'cause' or 'effect', got {question!r}")
-    return {"id": str(row["idx"]), "context": str(row["premise"]),
-            "question": COPA_QUESTIONS[question],
-            "choices": [str(row["choice1"]), str(row["choice2"])], "label": int(row["label"])}
-
-
-def _siqa(row: dict) -> dict:
-    raw = str(row.get("label") or "").strip()  # "1".."3" as in the original -labels.lst files
-    return {"id": "", "context": str(row["context"]), "question": str(row["question"]),
-            "choices": [str(row["answerA"]), str(row["answerB"]), str(row["answerC"])],
-            "label": int(raw) - 1 if raw else -1}
-
-
-def _squad(row: dict) -> dict:
-    answers = row["answers"]
-    texts = [str(t) for t in answers["text"]]
-    starts = [int(s) for s in answers["answer_start"]]
-    if len(texts) != len(starts):
-        raise ValueError(f"{len(texts)} answer texts but {len(starts)} answer_start offsets")
-    return {"id": str(row["id"]), "title": str(row.get("title") or ""),
-            "context": str(row["context"]), "question": str(row["question"]),
-            "answers": {"text": texts, "answer_start": starts}}
-
-
-def _tydiqa_lang(row: dict) -> str:
-    prefix = str(row["id"]).split("-", 1)[0]
-    if prefix not in TYDIQA_PREFIXES:
-        raise ValueError(f"id {row['id']!r} does not start with a known language name")
-    return TYDIQA_PREFIXES[prefix]
-
-
-HUB_SOURCES: dict[str, HubSource] = {
-    "mnli": HubSource(
-        "nyu-mll/glue", "mnli", {"train": "train", "dev": "validation_matched"}, ("en",), _nli,
-        ("mnli/train.tsv", "mnli/dev_matched.tsv"), label_names=NLI_LABELS,
-        note="GLUE MNLI (Williams et al. 2018); columns premise, hypothesis, label, idx; "
-             "test_* splits are unlabelled (-1)."),
-    "xnli": HubSource(
-        "facebook/xnli", "{lang}", {"dev": "validation", "test": "test"},
-        ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi",
-         "zh"), _nli, ("xnli/xnli.dev.tsv", "xnli/xnli.test.tsv"), label_names=NLI_LABELS,
-        note="XNLI 1.0 (Conneau et al. 2018); one config per language; columns premise, "
-             "hypothesis, label; no id column (ids are row numbers)."),
-    "siqa": HubSource(
-        "lighteval/siqa", None, {"train": "train", "dev": "validation"}, ("en",), _siqa,
-        ("siqa/train.jsonl", "siqa/train-labels.lst", "siqa/dev.jsonl", "siqa/dev-labels.lst"),
-        note="Social IQa (Sap et al. 2019). allenai/social_i_qa is script-based; lighteval/siqa is "
-             "its parquet copy (same 33,410/1,954 rows, checked by hash in lm-evaluation-harness "
-             "PR #3943); columns context, question, answerA-C, label ('1'-'3')."),
-    "copa": HubSource(
-        "aps/super_glue", "copa", {"train": "train", "dev": "validation", "test": "test"},
-        ("en",), _copa, ("copa/train.jsonl", "copa/val.jsonl", "copa/test.jsonl"),
-        label_names=("choice1", "choice2"),
-        note="SuperGLUE COPA (Roemmele et al. 2011); columns premise, choice1, choice2, question, "
-             "idx, label; test labels are -1."),
-    "xcopa": HubSource(
-        "cambridgeltl/xcopa", "{lang}", {"dev": "validation", "test": "test"},
-        ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"), _copa,
-        ("xcopa/val.{lang}.jsonl", "xcopa/test.{lang}.jsonl"),
-        note="XCOPA 1.1 (Ponti et al. 2020); one config per language; columns premise, choice1, "
-             "choice2, question, label, idx, changed."),
-    "squad": HubSource(
-        "rajpurkar/squad", "plain_text", {"train": "train", "dev": "validation"}, ("en",), _squad,
-        ("squad/train-v1.1.json", "squad/dev-v1.1.json"),
-        note="SQuAD 1.1 (Rajpurkar et al. 2016); columns id, title, context, question, "
-             "answers{text, answer_start}."),
-    "xquad": HubSource(
-        "google/xquad", "xquad.{lang}", {"test": "validation"},
-        ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"), _squad,
-        ("xquad/xquad.{lang}.json",),
-        note="XQuAD (Artetxe et al. 2020); its only split, validation, is XTREME's test set; "
-             "columns id, context, question, answers (no title)."),
-    "tydiqa": HubSource(
-        "google-research-datasets/tydiqa", "secondary_task",
-        {"train": "train", "dev": "validation"},
-        tuple(sorted(TYDIQA_PREFIXES.values())), _squad,
-        ("tydiqa/tydiqa-goldp-v1.1-train.json", "tydiqa/tydiqa-goldp-v1.1-dev.json"),
-        lang_of=_tydiqa_lang,
-        note="TyDiQA-GoldP (Clark et al. 2020) = config secondary_task; columns id, title, "
-             "context, question, answers; language from the id prefix ('arabic-...'); XTREME "
-             "trains on the English rows and scores the dev set as its test set."),
-}
+__all__ = ["HUB_SOURCES", "HubSource", "get_source", "load_hub_languages", "load_hub_split",
+           "local_alternative"]
 
 
 def get_source(task: str) -> HubSource:
@@ -135,9 +26,11 @@ def get_source(task: str) -> HubSource:
 
 def local_alternative(task: str, lang: str | None = None) -> str:
     """How to use local files instead of the Hub for `task` (the expected file names)."""
-    files = get_source(task).local_files
+    source = get_source(task)
+    files = source.local_files
     if lang is not None:
-        files = tuple(dict.fromkeys(f.format(lang=lang) for f in files))
+        code = (source.codes or {}).get(lang, "{code}")
+        files = tuple(dict.fromkeys(fill(f, lang, code) for f in files))
     return "pass --data-dir DIR with " + ", ".join(f"DIR/{f}" for f in files)
 
 
@@ -200,11 +93,13 @@ def _check_labels(dataset: object, source: HubSource, where: str) -> None:
     """Fail loudly if the Hub's label encoding is not the one the converter assumes."""
     if source.label_names is None:
         return
-    feature = (getattr(dataset, "features", None) or {}).get("label")
-    names = getattr(feature, "names", None)
+    feature = (getattr(dataset, "features", None) or {}).get(source.label_column)
+    # ClassLabel for a label, List/Sequence(ClassLabel) for per-token tags
+    names = getattr(feature, "names", None) or getattr(getattr(feature, "feature", None),
+                                                       "names", None)
     if names is not None and tuple(names) != source.label_names:
-        raise DataError(f"dataset {where} encodes labels as {list(names)}, expected "
-                        f"{list(source.label_names)}", hint="update adapterx.data.hub")
+        raise DataError(f"dataset {where} encodes labels (column {source.label_column!r}) as {list(names)}, "
+                        f"expected {list(source.label_names)}", hint="update adapterx.data.hub")
 
 
 def _convert_rows(rows: list[dict], source: HubSource, split: str, where: str,
@@ -220,39 +115,72 @@ def _convert_rows(rows: list[dict], source: HubSource, split: str, where: str,
         except (KeyError, ValueError, TypeError, IndexError) as e:
             raise DataError(f"malformed row {i}: {type(e).__name__}: {e}", path=where,
                             hint="the Hub dataset changed; use --data-dir with local files") from e
+        if example is None:  # not an example (SNLI pairs without a gold label)
+            continue
         if not example["id"]:
             example["id"] = f"{split}-{i}"
         out.setdefault(row_lang, []).append(example)
     return out
 
 
-def _resolve(task: str, split: str, lang: str | None) -> tuple[HubSource, str]:
+def _resolve(task: str, split: str, lang: str | None) -> tuple[HubSource, tuple[str, ...]]:
     source = get_source(task)
     if split not in source.splits:
         raise UnknownChoiceError(f"split of Hub task {task}", split, source.splits)
     allowed = source.train_languages if split == "train" else source.languages
     if lang is not None and lang not in allowed:
         raise UnknownChoiceError(f"language of {task} {split}", lang, allowed)
-    return source, source.splits[split]
+    hub_splits = source.splits[split]
+    return source, (hub_splits,) if isinstance(hub_splits, str) else tuple(hub_splits)
 
 
-def _load(task: str, split: str, lang: str | None, cache_dir: str | os.PathLike | None
-          ) -> dict[str, list[dict]]:
-    source, hub_split = _resolve(task, split, lang)
-    config = source.config.format(lang=lang) if source.config and lang else source.config
+def _config(source: HubSource, task: str, lang: str | None) -> str | None:
+    """The Hub config of `lang`, or a DataError when the Hub dataset has none for it."""
+    if source.config is None or lang is None:
+        return source.config
+    code = lang
+    if source.codes is not None:
+        if lang not in source.codes:
+            raise DataError(f"dataset {source.dataset_id!r} has no {task} config for language "
+                            f"{lang!r} (it has: {', '.join(sorted(source.codes))})",
+                            hint=local_alternative(task, lang))
+        code = source.codes[lang]
+    return fill(source.config, lang, code)
+
+
+def _read_split(source: HubSource, task: str, config: str | None, hub_split: str, lang: str,
+                cache_dir: str | os.PathLike | None) -> object:
+    """One Hub split as a `datasets.Dataset`, with failures translated for the user."""
     where = f"{source.dataset_id!r} (config {config!r}, split {hub_split!r})"
+    kwargs: dict = {"cache_dir": None if cache_dir is None else str(cache_dir)}
+    if source.revision is not None:
+        kwargs["revision"] = source.revision
     try:
         import datasets  # imported late: heavy, and only needed when reading from the Hub
 
-        dataset = datasets.load_dataset(source.dataset_id, config, split=hub_split,
-                                        cache_dir=None if cache_dir is None else str(cache_dir))
+        dataset = datasets.load_dataset(source.dataset_id, config, split=hub_split, **kwargs)
     except Exception as e:  # noqa: BLE001  (translated when recognised, re-raised otherwise)
-        translated = _translate(e, task, where, lang or "{lang}")
+        translated = _translate(e, task, where, lang)
         if translated is None:
             raise
         raise translated from e
     _check_labels(dataset, source, where)
-    rows = dataset.to_list() if hasattr(dataset, "to_list") else list(dataset)
+    return dataset
+
+
+def _load(task: str, split: str, lang: str | None, cache_dir: str | os.PathLike | None
+          ) -> dict[str, list[dict]]:
+    source, hub_splits = _resolve(task, split, lang)
+    if source.unavailable:
+        raise DataError(f"{task} cannot be read from the Hugging Face Hub: {source.unavailable}",
+                        hint=local_alternative(task, lang))
+    config = _config(source, task, lang)
+    rows: list[dict] = []
+    for hub_split in hub_splits:  # ANLI: rounds R1, R2, R3 read one after the other
+        dataset = _read_split(source, task, config, hub_split, lang or "{lang}", cache_dir)
+        rows.extend(dataset.to_list() if hasattr(dataset, "to_list") else list(dataset))
+    where = (f"{source.dataset_id!r} (config {config!r}, split "
+             f"{'+'.join(hub_splits)!r})")
     return _convert_rows(rows, source, split, where, lang)
 
 

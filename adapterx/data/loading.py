@@ -23,6 +23,12 @@ def load_examples(task: Task | str, split: str, lang: str = "en", data_dir: str 
     if not examples:
         raise DataError(f"the {task.name} {split} split for {lang!r} is empty",
                         hint="check the data files or the Hub dataset")
+    if real_split == "train" and task.also_train_on:  # e.g. ANLI+ = ANLI + MNLI + SNLI
+        examples = list(examples)
+        for other in task.also_train_on:
+            examples.extend(load_examples(other, "train", lang, data_dir))
+    if isinstance(examples, dict):  # BUCC: one document-level mapping, nothing to subsample
+        return examples
     return subsample(examples, max_examples, seed)
 
 

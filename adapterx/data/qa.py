@@ -195,8 +195,11 @@ def _best_span(offsets: _Offsets, start_row: Any, end_row: Any, n_best: int,
 
 def postprocess_predictions(examples: Any, features: Any, start_logits: np.ndarray,
                             end_logits: np.ndarray, n_best: int = 20,
-                            max_answer_length: int = 30) -> dict[str, str]:
-    """Map per-window logits to one answer string per example id ("" when no valid span)."""
+                            max_answer_length: int = 30, allow_no_answer: bool = False) -> dict[str, str]:
+    """Map per-window logits to one answer string per example id ("" when no valid span).
+
+    With `allow_no_answer` (SQuAD 2.0) an example answers "" when its no-answer score (start and
+    end on the first token, the smallest over its windows) beats its best span."""
     if n_best < 1 or max_answer_length < 1:
         raise ValueError(
             f"n_best ({n_best}) and max_answer_length ({max_answer_length}) must be >= 1"
@@ -210,7 +213,11 @@ def postprocess_predictions(examples: Any, features: Any, start_logits: np.ndarr
         )
     # example id -> (score, feature index, start token, end token) of the best window so far
     best: dict[str, tuple[float, int, int, int]] = {}
+    null: dict[str, float] = {}
     for index, (example_id, offsets) in enumerate(zip(feature_example_ids, feature_offsets)):
+        if allow_no_answer:
+            score = float(start_logits[index][0]) + float(end_logits[index][0])
+            null[example_id] = min(score, null.get(example_id, score))
         span = _best_span(offsets, start_logits[index], end_logits[index], n_best,
                           max_answer_length)
         if span is None:
@@ -220,7 +227,7 @@ def postprocess_predictions(examples: Any, features: Any, start_logits: np.ndarr
 
     predictions: dict[str, str] = {}
     for example_id, context in zip(_column(examples, "id"), _column(examples, "context")):
-        if example_id not in best:
+        if example_id not in best or (example_id in null and null[example_id] > best[example_id][0]):
             predictions[example_id] = ""
             continue
         _, index, start, end = best[example_id]

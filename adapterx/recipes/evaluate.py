@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     folder = Path(run) / "module" if run else Path(module)
     meta = read_meta(folder)
     task = get_task(target or meta["task"])
+    if task.labels_from_data and meta.get("head", {}).get("labels"):
+        task = dataclasses.replace(task, labels=tuple(meta["head"]["labels"]))
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     model_name = model or meta["base_model"]["name"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -69,6 +70,10 @@ def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
     task = trainable_task(task_name)
     train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
                                          cfg.training.max_dev_examples, cfg.seed)
+    if task.labels_from_data:  # e.g. CCG supertags: the training data defines the tag set
+        tags = sorted({t for ex in train_ex for t in ex["tags"]})
+        task = dataclasses.replace(task, labels=tuple(tags))
+        dev_ex = [ex for ex in dev_ex if set(ex["tags"]) <= set(tags)]  # unseen tags can't be scored
     key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
     path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
     if not is_complete(path):

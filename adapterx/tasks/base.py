@@ -33,6 +33,11 @@ class Task:
     # When the only English dev data is also an evaluation set (TyDiQA-GoldP), model selection
     # uses this fraction of the English train split instead, held out deterministically.
     dev_holdout: float = 0.0
+    # Tasks whose train split joins this one's (the paper's ANLI+ = ANLI + MNLI + SNLI).
+    also_train_on: tuple[str, ...] = ()
+    # Tag sets too large to list (CCG supertags): read from the training data, saved with the head.
+    labels_from_data: bool = False
+    no_answer: bool = False  # QA with unanswerable questions (SQuAD 2.0)
     xtreme_name: str | None = None  # name in XTREME's predictions layout; None for non-targets
     # Many XTREME test sets are released as one split; XTREME scores the dev file as "test".
     split_alias: dict[str, str] = field(default_factory=dict)
