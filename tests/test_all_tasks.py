@@ -132,3 +132,13 @@ def test_retrieval_from_base_and_module(make_cfg, data_dir):
     assert len(sweep["per_layer"]) == 2  # the tiny model's two layers
     bucc = direct("bucc", cfg=make_cfg(data_dir=str(data_dir), langs=["de"], eval_split="dev"))
     assert "de" in bucc["thresholds"]
+
+
+def test_eval_module_on_retrieval_target(make_cfg, data_dir):
+    from adapterx.api import evaluate
+
+    cfg = make_cfg(data_dir=str(data_dir), langs=["de"])
+    module = train("mnli", cfg=cfg)
+    results = evaluate(module=str(module), target="tatoeba", cfg=cfg)
+    assert results["setup"] == "retrieval" and results["inter"] == ["mnli"]
+    assert results["modules"][0]["path"] == str(module)

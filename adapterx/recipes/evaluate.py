@@ -35,6 +35,16 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     model_name = model or meta["base_model"]["name"]
+    if task.kind == "retrieval":  # no head: score the module's representations
+        if meta["kind"] != "module":
+            raise AdapterxError("retrieval targets are scored from intermediate modules, not target runs",
+                                "pass --module DIR of a module trained with `adapterx train`")
+        from adapterx.recipes.retrieval import run_retrieval
+
+        record = ModuleRecord(meta["task"], folder, meta["key"], reused=True)
+        run_cfg = dataclasses.replace(cfg, model=model_name, method=meta["method"],
+                                      quant=meta["base_model"].get("quant", "none"))
+        return run_retrieval([meta["task"]], task, run_cfg, command, modules=[record])
     quant = meta["base_model"].get("quant", "none")
     bb = load_backbone(model_name, cfg.dtype, quant, cfg.device, cfg.trust_remote_code)
     check_base(meta, bb.fingerprint, model_name, folder)

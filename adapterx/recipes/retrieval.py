@@ -116,13 +116,16 @@ def score_bucc(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list
 SCORERS = {"tatoeba": score_tatoeba, "bucc": score_bucc}
 
 
-def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str = "") -> dict:
+def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str = "",
+                  modules: list[ModuleRecord] | None = None) -> dict:
     """Score a retrieval target from the base encoder (no --inter) or with the intermediate
-    modules active; writes results.json + predictions/ like any run."""
+    modules active (trained or reused, or given as `modules`); writes results.json +
+    predictions/ like any run."""
     langs = check_languages(target, cfg.langs)
-    for name in inter:
-        trainable_task(name)
-    modules = [train_module(name, cfg.for_intermediate()) for name in inter]
+    if modules is None:
+        for name in inter:
+            trainable_task(name)
+        modules = [train_module(name, cfg.for_intermediate()) for name in inter]
     payload = {"target": target.name, "modules": [m.key for m in modules], "model": model_id(cfg.model),
                "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method, "langs": langs,
                "split": cfg.eval_split, "retrieval": cfg.retrieval.__dict__,
