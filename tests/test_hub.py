@@ -360,7 +360,8 @@ def test_hellaswag_reads_the_parquet_export_revision(monkeypatch):
 def test_hellaswag_unlabelled_and_bad_labels(monkeypatch):
     serve(monkeypatch, {("Rowan/hellaswag", None, "validation"):
                         hellaswag_table([hellaswag_row(0, "")]),
-                        ("Rowan/hellaswag", None, "train"): hellaswag_table([hellaswag_row(0, "4")])})
+                        ("Rowan/hellaswag", None, "train"):
+                        hellaswag_table([hellaswag_row(0, "4")])})
     assert hub.load_hub_split("hellaswag", "dev")[0]["label"] == -1
     with pytest.raises(DataError, match="malformed row 0.*0..3"):
         hub.load_hub_split("hellaswag", "train")
@@ -409,7 +410,8 @@ def test_commonsenseqa_orders_choices_a_to_e_and_has_no_context(monkeypatch):
 def test_commonsenseqa_unlabelled_and_missing_choice(monkeypatch):
     serve(monkeypatch, {("tau/commonsense_qa", None, "validation"):
                         csqa_table(["A", "B", "C", "D", "E"], ""),
-                        ("tau/commonsense_qa", None, "train"): csqa_table(["A", "B", "C", "D"], "A")})
+                        ("tau/commonsense_qa", None, "train"):
+                        csqa_table(["A", "B", "C", "D"], "A")})
     assert hub.load_hub_split("commonsenseqa", "dev")[0]["label"] == -1
     with pytest.raises(DataError, match="A-E"):
         hub.load_hub_split("commonsenseqa", "train")

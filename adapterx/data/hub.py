@@ -98,8 +98,9 @@ def _check_labels(dataset: object, source: HubSource, where: str) -> None:
     names = getattr(feature, "names", None) or getattr(getattr(feature, "feature", None),
                                                        "names", None)
     if names is not None and tuple(names) != source.label_names:
-        raise DataError(f"dataset {where} encodes labels (column {source.label_column!r}) as {list(names)}, "
-                        f"expected {list(source.label_names)}", hint="update adapterx.data.hub")
+        raise DataError(f"dataset {where} encodes labels (column {source.label_column!r}) as "
+                        f"{list(names)}, expected {list(source.label_names)}",
+                        hint="update adapterx.data.hub_sources")
 
 
 def _convert_rows(rows: list[dict], source: HubSource, split: str, where: str,
@@ -143,7 +144,7 @@ def _config(source: HubSource, task: str, lang: str | None) -> str | None:
         if lang not in source.codes:
             raise DataError(f"dataset {source.dataset_id!r} has no {task} config for language "
                             f"{lang!r} (it has: {', '.join(sorted(source.codes))})",
-                            hint=local_alternative(task, lang))
+                            hint=f"{local_alternative(task, lang)}; or leave {lang} out of --langs")
         code = source.codes[lang]
     return fill(source.config, lang, code)
 

@@ -70,7 +70,7 @@ class HubSource:
 
 
 def fill(template: str, lang: str, code: str) -> str:
-    """`template` with "{lang}" and "{code}" replaced (other braces stay: they are file patterns)."""
+    """`template` with "{lang}" and "{code}" replaced; other braces stay (file patterns)."""
     return template.replace("{lang}", lang).replace("{code}", code)
 
 
@@ -378,7 +378,8 @@ HUB_SOURCES: dict[str, HubSource] = {
     "bucc": HubSource(
         _XTREME, "bucc18.{lang}", {"dev": "validation", "test": "test"},
         ("de", "fr", "ru", "zh"), _pair,
-        tuple(f"bucc/{{lang}}-en.{s}.{f}" for s in ("dev", "test") for f in ("{lang}", "en", "gold")),
+        tuple(f"bucc/{{lang}}-en.{s}.{ext}" for s in ("dev", "test")
+              for ext in ("{lang}", "en", "gold")),
         unavailable="google/xtreme's bucc18 configs hold only the gold sentence pairs "
                     "(source_sentence, target_sentence), not the full id-tagged sentence pools "
                     "that BUCC mining and its F1 need; unpack the BUCC 2018 release (sample = "
