@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 # fallback it uses is correct, so users need not see it on every command.
 _logging.getLogger("bitsandbytes").setLevel(_logging.ERROR)
 
-from adapterx.api import evaluate, fuse, stack, tasks, train  # noqa: E402
+from adapterx.api import compare, evaluate, finetune, fuse, multitask, stack, tasks, train, translate_test  # noqa: E402
 
-__all__ = ["__version__", "evaluate", "fuse", "stack", "tasks", "train"]
+__all__ = ["__version__", "compare", "evaluate", "finetune", "fuse", "multitask", "stack", "tasks", "train",
+           "translate_test"]

@@ -68,14 +68,20 @@ def _cfg(cfg: RunConfig | None, options: dict[str, Any]) -> RunConfig:
     return cfg if cfg is not None else build_config(**options)
 
 
-def train(task: str, cfg: RunConfig | None = None, **options: Any) -> Path:
+def train(task: str | list[str], cfg: RunConfig | None = None, **options: Any) -> Path:
     """Train one English intermediate module (or reuse the cached one); return its folder.
+    Several tasks (`"mnli,squad"` or a list) train one multi-task module (`multitask.*`).
 
     `options` are RunConfig fields (model=, method=, quant=, ...), `preset=`, `config_file=`,
     `overrides={key: value}`."""
     from adapterx.recipes.train_module import train_module
 
-    return train_module(task, _cfg(cfg, options)).path
+    names = [t.strip() for t in task.split(",")] if isinstance(task, str) else list(task)
+    if len(names) > 1:
+        from adapterx.recipes.multitask import train_multitask
+
+        return train_multitask([n for n in names if n], _cfg(cfg, options)).path
+    return train_module(names[0], _cfg(cfg, options)).path
 
 
 def _target(setup: str, inter: list[str] | str, target: str, cfg: RunConfig | None,
@@ -88,8 +94,9 @@ def _target(setup: str, inter: list[str] | str, target: str, cfg: RunConfig | No
 
 def fuse(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
          **options: Any) -> dict:
-    """AdapterFusion of the intermediate modules, trained on the target's English data, then
-    zero-shot evaluation on every target language; returns the results.json dict."""
+    """AdapterFusion (method bottleneck) or LoRA fusion (method lora) of the intermediate modules,
+    trained on the target's English data, then zero-shot evaluation on every target language;
+    returns the results.json dict."""
     return _target("fuse", inter, target, cfg, command, options)
 
 
@@ -99,9 +106,60 @@ def stack(inter: list[str] | str, target: str, cfg: RunConfig | None = None, com
     return _target("stack", inter, target, cfg, command, options)
 
 
+def merge(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
+          **options: Any) -> dict:
+    """LoRA modules merged into one through peft (`merge.how`, `merge.weights`; see
+    adapterx.methods.lora_merge), a new target LoRA on top; zero-shot table. Needs method lora."""
+    return _target("merge", inter, target, cfg, command, options)
+
+
+def multitask(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
+              **options: Any) -> dict:
+    """One module trained on all intermediate tasks at once (a head each; `multitask.sampling`),
+    a new target module stacked on it; zero-shot table (results.json `setup`: multitask)."""
+    return _target("multitask", inter, target, cfg, command, options)
+
+
 def direct(target: str, cfg: RunConfig | None = None, command: str = "", **options: Any) -> dict:
     """Baseline: the target module alone, no intermediate task."""
     return _target("direct", [], target, cfg, command, options)
+
+
+def _inter_names(inter: list[str] | str | None) -> list[str]:
+    items = (inter.split(",") if isinstance(inter, str) else list(inter)) if inter else []
+    return [n.strip() for n in items if n and n.strip()]
+
+
+def finetune(target: str, inter: list[str] | str | None = None, cfg: RunConfig | None = None,
+             command: str = "", **options: Any) -> dict:
+    """Full fine-tuning baseline: every weight trained on the intermediate task, then on the
+    target (setup full-stilts, the paper's X-STILTs), or on the target only without `inter`
+    (full-direct); the method is always `full`, whatever the config says."""
+    import dataclasses
+
+    cfg = dataclasses.replace(_cfg(cfg, options), method="full")
+    names = _inter_names(inter)
+    return _target("stack" if names else "direct", names, target, cfg, command, {})
+
+
+def translate_test(target: str, inter: list[str] | str | None = None, cfg: RunConfig | None = None,
+                   command: str = "", **options: Any) -> dict:
+    """Translate-test baseline: the target model trained on English (as `direct`, or as `stack`
+    over `inter`), evaluated on the test sets machine-translated into English
+    (`<data_dir>/<target>-translate-test/test.{lang}.<ext>`); returns the results.json dict."""
+    from adapterx.recipes.translate_test import run_translate_test
+
+    return run_translate_test(_inter_names(inter), target, _cfg(cfg, options), command)
+
+
+def compare(inter: list[str] | str | None, target: str, setups: list[str] | str | None = None,
+            cfg: RunConfig | None = None, command: str = "", **options: Any) -> dict:
+    """Run several setups on one target (`direct` always, as the reference; default setups
+    direct, stack, fuse) and return the comparison that compare.json holds: one row per setup
+    with per-language scores, average, delta vs direct and costs."""
+    from adapterx.recipes.compare import run_compare
+
+    return run_compare(_inter_names(inter), target, setups, _cfg(cfg, options), command)
 
 
 def evaluate(run: str | None = None, module: str | None = None, target: str | None = None,
@@ -129,5 +187,7 @@ def tasks(kind: str | None = None) -> list[dict]:
                          "role": "target" if task.is_target else "intermediate",
                          "languages": list(task.languages), "train_from": task.train_task,
                          "local_files": dict(task.local_files), "hub": task.hub,
-                         "description": task.description})
+                         "description": task.description,
+                         "translate_test": (f"{task.name}-translate-test/test.{{lang}}.{task.translate_test.ext}"
+                                            if task.translate_test else None)})
     return rows

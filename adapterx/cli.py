@@ -111,11 +111,12 @@ def tasks_cmd(kind: str | None) -> None:
 
 
 @main.command("train")
-@click.option("--task", required=True, help="intermediate task, e.g. squad, mnli, siqa")
+@click.option("--task", required=True, help="intermediate task, e.g. squad; several (mnli,squad): one multi-task module")
 @common_options
 @handle_errors
 def train_cmd(task: str, **kwargs: Any) -> None:
-    """Train one intermediate module (or reuse the cached one) and print its path."""
+    """Train one intermediate module (or reuse the cached one) and print its path; several
+    tasks train one multi-task module (multitask.sampling=proportional|temperature|uniform)."""
     cfg = make_config(kwargs)
     path = api.train(task, cfg=cfg)
     click.echo(str(path))
@@ -132,8 +133,26 @@ def _target_command(name: str, setup: str, doc: str) -> None:
         getattr(api, setup)(inter, target, cfg=cfg, command=_command_line())
 
 
-_target_command("fuse", "fuse", "AdapterFusion of intermediate modules -> target training -> zero-shot table.")
+_target_command("fuse", "fuse", "Fuse intermediate modules (AdapterFusion; LoRA fusion with --method lora) "
+                "-> target training -> zero-shot table.")
 _target_command("stack", "stack", "Stack intermediate modules under a new target module -> zero-shot table.")
+_target_command("multitask", "multitask", "Train one module on all intermediate tasks at once (a head each), "
+                "stack a new target module on it -> zero-shot table.")
+
+
+@main.command("merge")
+@click.option("--inter", required=True, help="comma list of intermediate tasks, e.g. squad,mnli")
+@click.option("--target", required=True, help="target task, e.g. xnli")
+@click.option("--how", help="linear | cat | svd | ties | dare_linear | dare_ties | magnitude_prune [linear]")
+@click.option("--weights", help="comma list, one per --inter task [1/N each; 1 each for ties, dare_ties]")
+@common_options
+@handle_errors
+def merge_cmd(inter: str, target: str, how: str | None, weights: str | None, **kwargs: Any) -> None:
+    """Merge LoRA modules into one (peft), train a target LoRA on top -> zero-shot table."""
+    kwargs["method"] = kwargs.get("method") or "lora"  # merging is LoRA-only: the natural default
+    extra = {"merge.how": how, "merge.weights": weights}
+    kwargs["overrides"] = tuple(f"{k}={v}" for k, v in extra.items() if v is not None) + tuple(kwargs.get("overrides", ()))
+    api.merge(inter, target, cfg=make_config(kwargs), command=_command_line())
 
 
 @main.command("direct")
@@ -143,6 +162,41 @@ _target_command("stack", "stack", "Stack intermediate modules under a new target
 def direct_cmd(target: str, **kwargs: Any) -> None:
     """Baseline: target module only, no intermediate task -> zero-shot table."""
     api.direct(target, cfg=make_config(kwargs), command=_command_line())
+
+
+@main.command("finetune")
+@click.option("--inter", help="intermediate task fine-tuned on first (full-stilts); none: full-direct")
+@click.option("--target", required=True, help="target task")
+@common_options
+@handle_errors
+def finetune_cmd(inter: str | None, target: str, **kwargs: Any) -> None:
+    """Full fine-tuning baseline: intermediate task then target (full-stilts), or target only."""
+    if kwargs.get("method") not in (None, "full"):
+        raise AdapterxError(f"finetune is full fine-tuning; --method {kwargs['method']} does not apply",
+                            "drop --method, or run modules with `adapterx stack --method ...`")
+    api.finetune(target, inter=inter, cfg=make_config(kwargs), command=_command_line())
+
+
+@main.command("translate-test")
+@click.option("--target", required=True, help="target task with translated test sets, e.g. xcopa, xnli")
+@click.option("--inter", help="train as stack over these intermediate tasks; none: as direct")
+@common_options
+@handle_errors
+def translate_test_cmd(target: str, inter: str | None, **kwargs: Any) -> None:
+    """Baseline: English-trained target model on the test sets machine-translated into English."""
+    api.translate_test(target, inter=inter, cfg=make_config(kwargs), command=_command_line())
+
+
+@main.command("compare")
+@click.option("--inter", help="comma list of intermediate tasks, e.g. siqa,copa")
+@click.option("--target", required=True, help="target task")
+@click.option("--setups", help="comma list, e.g. stack,fuse,full-stilts,translate-test; direct always runs "
+                               "[direct,stack,fuse]")
+@common_options
+@handle_errors
+def compare_cmd(inter: str | None, target: str, setups: str | None, **kwargs: Any) -> None:
+    """Run setups side by side -> one table with per-language scores and deltas vs direct."""
+    api.compare(inter, target, setups=setups, cfg=make_config(kwargs), command=_command_line())
 
 
 @main.command("eval")

@@ -10,10 +10,13 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 SETUPS: dict[str, tuple[str, ...]] = {
     "direct": ("bottleneck", "lora", "full"),
     "stack": ("bottleneck", "lora", "full"),
-    "fuse": ("bottleneck",),
+    "fuse": ("bottleneck", "lora"),  # AdapterFusion / LoRA fusion
+    "merge": ("lora",),  # peft's weighted merge of the LoRA modules, a target LoRA on top
+    "multitask": ("bottleneck", "lora", "full"),  # one module trained on all --inter tasks, stacked
 }
 # Names the run records in results.json when the method changes what a setup is called.
-SETUP_NAMES = {("full", "direct"): "full-direct", ("full", "stack"): "full-stilts"}
+SETUP_NAMES = {("full", "direct"): "full-direct", ("full", "stack"): "full-stilts",
+               ("lora", "fuse"): "lora-fusion"}
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,12 @@ class Composition:
     def check_method(self, method: str) -> None:
         """Refuse setups a method cannot run, naming what works instead."""
         if method not in SETUPS[self.setup]:
-            if self.setup == "fuse" and method == "lora":
-                raise AdapterxError(
-                    "fusing LoRA modules (LoRA fusion) is not available yet",
-                    "use --method bottleneck for AdapterFusion, or `adapterx stack --method lora` "
-                    "to add the LoRA modules' deltas and train a target LoRA on top")
+            if self.setup == "merge":
+                raise AdapterxError(f"merging needs LoRA modules; --method {method} cannot merge",
+                                    "pass --method lora, or fuse bottleneck modules with `adapterx fuse`")
             raise AdapterxError(f"--method {method} cannot run the {self.setup} setup",
                                 f"methods that can: {', '.join(SETUPS[self.setup])}")
-        if method == "full" and len(self.inter) > 1:
+        if method == "full" and len(self.inter) > 1 and self.setup != "multitask":  # multitask: one model
             raise AdapterxError("full fine-tuning continues from one intermediate model, not several",
                                 "pass one task to --inter, or use --method bottleneck to fuse modules")
 

@@ -153,9 +153,11 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
                 work_dir: Path, device: torch.device, compute_dtype: torch.dtype,
-                score_fn: Callable[[], float] | None = None, progress: bool = True) -> TrainOutcome:
+                score_fn: Callable[[], float] | None = None, progress: bool = True,
+                callbacks: list[TrainerCallback] | None = None) -> TrainOutcome:
     """Train `model` on `train_features`; resume from `work_dir`'s last complete checkpoint if any;
-    leave the best-on-dev weights in the model."""
+    leave the best-on-dev weights in the model. `callbacks` join the Trainer's (e.g. a per-epoch
+    batch plan)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
@@ -172,7 +174,7 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
         label_names=["labels", "start_positions", "end_positions"])
     selector = _SelectOnDev(model, score_fn) if score_fn else None
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
-                             callbacks=[selector] if selector else None)
+                             callbacks=([selector] if selector else []) + list(callbacks or []) or None)
     trainer.selector = selector
     resume = last_complete_checkpoint(work_dir)
     if resume:

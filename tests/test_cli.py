@@ -53,9 +53,9 @@ def test_unknown_method_and_option(run_cli):
     _fails_cleanly(run_cli("train", "--task", "mnli", "training.batch_size=zero"), "expected int")
 
 
-def test_lora_fuse_names_what_works(run_cli):
-    _fails_cleanly(run_cli("fuse", "--inter", "squad,mnli", "--target", "tydiqa", "--method", "lora"),
-                   "LoRA fusion", "stack")
+def test_full_fuse_names_what_works(run_cli):
+    _fails_cleanly(run_cli("fuse", "--inter", "squad,mnli", "--target", "tydiqa", "--method", "full"),
+                   "cannot run the fuse setup", "bottleneck, lora")
 
 
 def test_missing_local_file_names_it(run_cli, tmp_path):

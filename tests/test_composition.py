@@ -48,6 +48,7 @@ def _grad_report(model):
     ("bottleneck", "fuse", "adapter_fusion_layer"),
     ("bottleneck", "stack", f"adapters.{TARGET_MODULE}."),
     ("lora", "stack", f".{TARGET_MODULE}."),
+    ("lora", "fuse", "lora_fusion."),
 ])
 def test_gradients_reach_only_composition_and_head(make_cfg, method, setup, trainable_mark):
     cfg = make_cfg(method=method)
@@ -107,8 +108,10 @@ def test_module_from_another_base_is_refused(make_cfg, other_tiny_model):
 def test_composition_validation():
     with pytest.raises(AdapterxError, match="valid choices"):
         Composition("blend", ("a",))
-    with pytest.raises(AdapterxError, match="LoRA fusion"):
-        Composition("fuse", ("a", "b")).check_method("lora")
+    Composition("fuse", ("a", "b")).check_method("lora")  # LoRA fusion
+    assert Composition("fuse", ("a", "b")).name("lora") == "lora-fusion"
+    with pytest.raises(AdapterxError, match="cannot merge"):
+        Composition("merge", ("a", "b")).check_method("full")
     with pytest.raises(AdapterxError, match="one intermediate"):
         Composition("stack", ("a", "b")).check_method("full")
     assert Composition("stack", ("squad",)).name("full") == "full-stilts"

@@ -677,15 +677,14 @@ def test_source_table_is_well_formed(task):
 
 
 def test_sources_agree_with_the_task_registry():
-    try:
-        from adapterx.tasks import all_tasks
-        tasks = all_tasks()
-    except Exception as e:  # the registry is written alongside this module
-        pytest.skip(f"task registry not importable: {e}")
-    for task in tasks.values():
+    from adapterx.tasks import all_tasks
+
+    # languages the Hub copy lacks (local files only): XTREME-R's additions to Tatoeba
+    local_only = {"tatoeba": {"az", "lt", "pl", "ro", "uk"}}
+    for task in all_tasks().values():
         if task.hub in hub.HUB_SOURCES:
             source = hub.HUB_SOURCES[task.hub]
-            assert set(task.languages) == set(source.languages), task.name
+            assert set(task.languages) - local_only.get(task.name, set()) == set(source.languages), task.name
             assert {task.resolve_split(s) for s in task.splits} <= set(source.splits), task.name
             if task.labels and source.label_names:
                 assert tuple(task.labels) == source.label_names, task.name

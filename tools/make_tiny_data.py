@@ -344,12 +344,21 @@ def make_copa(out: Path) -> None:
         _write_jsonl(out / "copa" / f"{split}.jsonl", rows)
 
 
+XCOPA_SEEDS = {"val": 909, "test": 910}
+
+
+def _xcopa_draws(split: str) -> list[tuple]:
+    """The split's items as (item, person, label), shared by every language and the translations."""
+    rng = random.Random(XCOPA_SEEDS[split])
+    draws = [(item, rng.randrange(6), rng.randrange(2)) for item in COPA_ITEMS]
+    rng.shuffle(draws)
+    return draws
+
+
 def make_xcopa(out: Path) -> None:
     """XCOPA: {val,test}.{lang}.jsonl, 6 parallel items per split and language."""
-    for split, seed in (("val", 909), ("test", 910)):
-        rng = random.Random(seed)
-        draws = [(item, rng.randrange(6), rng.randrange(2)) for item in COPA_ITEMS]
-        rng.shuffle(draws)
+    for split in XCOPA_SEEDS:
+        draws = _xcopa_draws(split)
         for lang in XCOPA_LANGS:
             L = COPA[lang]
             rows = []
@@ -360,11 +369,26 @@ def make_xcopa(out: Path) -> None:
             _write_jsonl(out / "xcopa" / f"{split}.{lang}.jsonl", rows)
 
 
+def make_xcopa_translate_test(out: Path) -> None:
+    """XCOPA translate-test: the test items in English (person names kept, as MT keeps them),
+    test.{lang}.jsonl for every language but qu, which the real release lacks too."""
+    sents = {k: v for k, v in COPA["en"].items() if k != "names"}
+    for lang in XCOPA_LANGS:
+        if lang == "qu":
+            continue
+        rows = []
+        for idx, (item, who, label) in enumerate(_xcopa_draws("test")):
+            row = _copa_row(sents, item, COPA[lang]["names"][who], idx, label)
+            row["changed"] = False
+            rows.append(row)
+        _write_jsonl(out / "xcopa-translate-test" / f"test.{lang}.jsonl", rows)
+
+
 def main(argv: list[str]) -> None:
     """Write every tiny dataset under OUT_DIR (default: the package's presets/tiny_data)."""
     out = Path(argv[0]) if argv else OUT
     for make in (make_squad, make_xquad, make_tydiqa, make_mnli, make_xnli, make_siqa,
-                 make_copa, make_xcopa):
+                 make_copa, make_xcopa, make_xcopa_translate_test):
         make(out)
     total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"wrote {sum(1 for f in out.rglob('*') if f.is_file())} files, {total / 1024:.0f} KiB, to {out}")

@@ -47,12 +47,67 @@ class LoraSettings:
 
 @dataclass
 class FusionSettings:
-    """AdapterFusion (bottleneck modules)."""
+    """Learned fusion of intermediate modules: AdapterFusion (bottleneck) or LoRA fusion (lora)."""
 
     kind: str = field(default="dynamic", metadata={"help": "adapters' fusion config: dynamic | static"})
+    attn_dim: int = field(default=64, metadata={"help": "LoRA fusion: query/key size of each layer's attention"})
+    temperature: float = field(default=1.0, metadata={"help": "LoRA fusion: softmax temperature"})
 
     def __post_init__(self) -> None:
         if self.kind not in ("dynamic", "static"):
             from adapterx.errors import UnknownChoiceError
 
             raise UnknownChoiceError("fusion.kind", self.kind, ("dynamic", "static"))
+        if self.attn_dim < 1:
+            raise ValueError("fusion.attn_dim must be >= 1")
+        if self.temperature <= 0:
+            raise ValueError("fusion.temperature must be > 0")
+
+
+# How `--how` maps onto peft's add_weighted_adapter. adapterx merges the modules' *deltas*
+# (scale * B @ A): `linear` is peft's exact `cat`, the sparsifying kinds are peft's `*_svd` variants.
+MERGE_KINDS = ("linear", "cat", "svd", "ties", "dare_linear", "dare_ties", "magnitude_prune")
+# Kinds whose result is a (disjoint) mean of the modules: their natural weight is 1 per module;
+# the others sum the modules, so their default weights are 1/N (an average).
+MEAN_MERGE_KINDS = ("ties", "dare_ties")
+
+
+@dataclass
+class MergeSettings:
+    """LoRA merging through peft's add_weighted_adapter (`adapterx merge`)."""
+
+    how: str = field(default="linear", metadata={"help": " | ".join(MERGE_KINDS)})
+    weights: list[float] | None = field(default=None, metadata={
+        "help": "one weight per module; None: 1/N each (1 each for ties, dare_ties)"})
+    density: float = field(default=0.5, metadata={"help": "ties / dare / magnitude_prune: fraction kept"})
+    svd_rank: int | None = field(default=None, metadata={
+        "help": "rank of svd-based merges; None: sum of the modules' ranks (lossless for svd)"})
+    majority_sign: str = field(default="total", metadata={"help": "ties: total | frequency"})
+    space: str = field(default="delta", metadata={
+        "help": "delta: merge scale*B@A (exact); ab: peft's merge of A and B separately (equal ranks "
+                "only; not the merge of the deltas)"})
+
+    def __post_init__(self) -> None:
+        from adapterx.errors import UnknownChoiceError
+
+        if self.how not in MERGE_KINDS:
+            raise UnknownChoiceError("merge kind (--how)", self.how, MERGE_KINDS)
+        if self.space not in ("delta", "ab"):
+            raise UnknownChoiceError("merge.space", self.space, ("delta", "ab"))
+        if self.majority_sign not in ("total", "frequency"):
+            raise UnknownChoiceError("merge.majority_sign", self.majority_sign, ("total", "frequency"))
+        if not 0.0 < self.density <= 1.0:
+            raise ValueError("merge.density must be in (0, 1]")
+        if self.svd_rank is not None and self.svd_rank < 1:
+            raise ValueError("merge.svd_rank must be >= 1")
+
+    def weights_for(self, n_modules: int) -> list[float]:
+        """The weights to use for `n_modules` modules (defaults filled in, count checked)."""
+        from adapterx.errors import AdapterxError
+
+        if self.weights is None:
+            return [1.0 if self.how in MEAN_MERGE_KINDS else 1.0 / n_modules] * n_modules
+        if len(self.weights) != n_modules:
+            raise AdapterxError(f"--weights has {len(self.weights)} values for {n_modules} modules",
+                                "give one weight per --inter task, in the same order")
+        return [float(w) for w in self.weights]

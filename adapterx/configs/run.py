@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings
+from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
+from adapterx.configs.multitask import MixSettings, MlmSettings, MultitaskSettings
 from adapterx.errors import AdapterxError
 
 
@@ -90,7 +91,13 @@ class RunConfig:
     bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     fusion: FusionSettings = field(default_factory=FusionSettings)
+    merge: MergeSettings = field(default_factory=MergeSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    # Intermediate training beyond one English task (adapterx.configs.multitask): the sampling of a
+    # multi-task module, translated data mixed in, continued MLM. They shape intermediate modules only.
+    multitask: MultitaskSettings = field(default_factory=MultitaskSettings)
+    mix: MixSettings = field(default_factory=MixSettings)
+    mlm: MlmSettings = field(default_factory=MlmSettings)
 
     def __post_init__(self) -> None:
         if self.head_init not in ("auto", "fresh"):

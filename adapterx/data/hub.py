@@ -130,7 +130,9 @@ def _resolve(task: str, split: str, lang: str | None) -> tuple[HubSource, tuple[
         raise UnknownChoiceError(f"split of Hub task {task}", split, source.splits)
     allowed = source.train_languages if split == "train" else source.languages
     if lang is not None and lang not in allowed:
-        raise UnknownChoiceError(f"language of {task} {split}", lang, allowed)
+        raise UnknownChoiceError(f"language of {task} {split} on the Hub ({source.dataset_id})", lang,
+                                 allowed, hint=f"for other languages pass --data-dir DIR with the task's "
+                                               "local files (`adapterx tasks` lists their names)")
     hub_splits = source.splits[split]
     return source, (hub_splits,) if isinstance(hub_splits, str) else tuple(hub_splits)
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
-from adapterx.configs.methods import LoraSettings
+from adapterx.configs.methods import FusionSettings, LoraSettings, MergeSettings
+from adapterx.methods.lora_fusion import LoraFusion
+from adapterx.methods.lora_merge import MERGED, merge_modules
 
 
 class LoraMethod:
@@ -49,14 +51,50 @@ class LoraMethod:
                 shutil.move(str(src / f), str(path / f))
 
     def compose(self, bb: Backbone, comp: Composition, train: str | None, settings: object = None) -> None:
-        """LoRA deltas add up, so `stack` activates every module together; only `train` learns."""
-        active = list(comp.inter) + ([train] if train else [])
-        bb.model.base_model.set_adapter(active)
-        for pname, param in bb.model.named_parameters():
+        """Activate `comp`; only `train` learns (the target module, or "fusion" for LoRA fusion).
+
+        stack / direct: LoRA updates add up, so every module is active together. merge: the
+        modules' weighted merge (built once, see lora_merge) replaces them. fuse: LoRA fusion."""
+        model = bb.model
+        if comp.setup == "fuse":
+            self._fuse(bb, comp, train, settings)
+            return
+        if comp.setup == "merge":
+            if MERGED not in model.peft_config:  # a loaded run brings its merged module along
+                report = merge_modules(model, comp.inter, settings or MergeSettings())
+                self.merge_report = report
+            active = [MERGED] + ([train] if train else [])
+        else:
+            active = list(comp.inter) + ([train] if train else [])
+        model.base_model.set_adapter(active)
+        for pname, param in model.named_parameters():
             param.requires_grad = bool(train) and "lora_" in pname and f".{train}." in pname
 
+    def _fuse(self, bb: Backbone, comp: Composition, train: str | None, settings: object) -> None:
+        """LoRA fusion over the frozen modules; `train` set: a new fusion that trains."""
+        model = bb.model
+        model.base_model.set_adapter(list(comp.inter))
+        fusion = getattr(model, "lora_fusion", None)
+        if fusion is None or train is not None:
+            fs = settings if isinstance(settings, FusionSettings) else FusionSettings()
+            fusion = LoraFusion.for_model(model, comp.inter, fs.attn_dim, fs.temperature)
+            model.lora_fusion = fusion  # a submodule: its parameters train and travel with the model
+        fusion.to(device=bb.device, dtype=bb.dtype)
+        fusion.attach(model)
+        for pname, param in model.named_parameters():
+            param.requires_grad = train is not None and pname.startswith("lora_fusion.")
+
     def save_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
-        """Stacked LoRA modules have no parameters of their own."""
+        """The merged module (peft folder `merged/`) or the LoRA fusion weights; stack has none."""
+        if comp.setup == "merge":
+            (path / MERGED).mkdir(exist_ok=True)
+            self.save(bb, MERGED, path / MERGED)
+        elif comp.setup == "fuse":
+            bb.model.lora_fusion.save(path)
 
     def load_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
-        """Stacked LoRA modules have no parameters of their own."""
+        """Read what save_composition wrote (compose() then activates it)."""
+        if comp.setup == "merge":
+            self.load(bb, path / MERGED, MERGED)
+        elif comp.setup == "fuse":
+            bb.model.lora_fusion = LoraFusion.load(path, comp.inter)

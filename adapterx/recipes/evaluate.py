@@ -6,45 +6,26 @@ import dataclasses
 import time
 from pathlib import Path
 
-from adapterx.backbone import load_backbone
+from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError
+from adapterx.heads import TaskModel
 from adapterx.methods import get_method
+from adapterx.methods.lora_merge import MERGED
 from adapterx.recipes.common import build_model, load_head, provenance
+from adapterx.recipes.multitask import pick_head
 from adapterx.recipes.target import TARGET_MODULE, check_eval_split, evaluate_languages
 from adapterx.recipes.train_module import ModuleRecord
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
 from adapterx.store import atomic_dir, check_base, read_meta
-from adapterx.tasks import check_languages, get_task
+from adapterx.tasks import Task, check_languages, get_task
 
 
-def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
-                  target: str | None = None, command: str = "", model: str | None = None) -> dict:
-    """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json.
-
-    The base model is the one the module was trained on, unless `model` names another (which is
-    then checked against the module's fingerprint)."""
-    if bool(run) == bool(module):
-        raise AdapterxError("pass exactly one of --run DIR or --module DIR")
-    folder = Path(run) / "module" if run else Path(module)
-    meta = read_meta(folder)
-    task = get_task(target or meta["task"])
-    if task.labels_from_data and meta.get("head", {}).get("labels"):
-        task = dataclasses.replace(task, labels=tuple(meta["head"]["labels"]))
-    langs = check_languages(task, cfg.langs)
-    split = check_eval_split(task, cfg.eval_split)
-    model_name = model or meta["base_model"]["name"]
-    if task.kind == "retrieval":  # no head: score the module's representations
-        if meta["kind"] != "module":
-            raise AdapterxError("retrieval targets are scored from intermediate modules, not target runs",
-                                "pass --module DIR of a module trained with `adapterx train`")
-        from adapterx.recipes.retrieval import run_retrieval
-
-        record = ModuleRecord(meta["task"], folder, meta["key"], reused=True)
-        run_cfg = dataclasses.replace(cfg, model=model_name, method=meta["method"],
-                                      quant=meta["base_model"].get("quant", "none"))
-        return run_retrieval([meta["task"]], task, run_cfg, command, modules=[record])
+def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
+                 model_name: str) -> tuple[TaskModel, Backbone, Composition, list[str]]:
+    """A saved module or a run's `module/` (with its intermediate modules and head) on its base,
+    ready to evaluate `task`; also returns the composition and the intermediate task names."""
     quant = meta["base_model"].get("quant", "none")
     bb = load_backbone(model_name, cfg.dtype, quant, cfg.device, cfg.trust_remote_code)
     check_base(meta, bb.fingerprint, model_name, folder)
@@ -64,11 +45,48 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
             method.load(bb, folder, TARGET_MODULE)
         method.load_composition(bb, comp, folder)
         # inference: the target module sits on top of the intermediate ones (a stack of one = direct)
-        active = comp if comp.setup == "fuse" else Composition("stack", comp.inter + (TARGET_MODULE,))
+        on_top = (MERGED,) if comp.setup == "merge" else comp.inter
+        if comp.setup == "multitask":  # one multi-task module under the target, by its own name
+            on_top = tuple(record["task"] for record in meta["modules"])
+        active = comp if comp.setup == "fuse" else Composition("stack", on_top + (TARGET_MODULE,))
         method.compose(bb, active, None)
         inter = list(comp.inter)
     model = build_model(bb, task)
-    load_head(model, folder, meta["head"], task)
+    load_head(model, *pick_head(folder, meta, task), task)  # a multi-task module: the head that fits
+    return model, bb, comp, inter
+
+
+def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
+                  target: str | None = None, command: str = "", model: str | None = None) -> dict:
+    """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json.
+
+    The base model is the one the module was trained on, unless `model` names another (which is
+    then checked against the module's fingerprint)."""
+    if bool(run) == bool(module):
+        raise AdapterxError("pass exactly one of --run DIR or --module DIR")
+    folder = Path(run) / "module" if run else Path(module)
+    meta = read_meta(folder)
+    if target is None and "tasks" in meta:  # a multi-task module has no one task to default to
+        raise AdapterxError(f"{folder} is a multi-task module ({', '.join(meta['tasks'])})",
+                            f"pass --target, e.g. --target {meta['tasks'][0]}")
+    task = get_task(target or meta["task"])
+    if task.labels_from_data and meta.get("head", {}).get("labels"):
+        task = dataclasses.replace(task, labels=tuple(meta["head"]["labels"]))
+    langs = check_languages(task, cfg.langs)
+    split = check_eval_split(task, cfg.eval_split)
+    model_name = model or meta["base_model"]["name"]
+    if task.kind == "retrieval":  # no head: score the module's representations
+        if meta["kind"] != "module":
+            raise AdapterxError("retrieval targets are scored from intermediate modules, not target runs",
+                                "pass --module DIR of a module trained with `adapterx train`")
+        from adapterx.recipes.retrieval import run_retrieval
+
+        record = ModuleRecord(meta["task"], folder, meta["key"], reused=True)
+        run_cfg = dataclasses.replace(cfg, model=model_name, method=meta["method"],
+                                      quant=meta["base_model"].get("quant", "none"))
+        return run_retrieval([meta["task"]], task, run_cfg, command, modules=[record])
+    quant = meta["base_model"].get("quant", "none")
+    model, bb, comp, inter = load_trained(folder, meta, task, cfg, model_name)
     cfg_eval = cfg
     per_lang, examples = evaluate_languages(model, task, bb, cfg_eval, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)

@@ -23,6 +23,7 @@ from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
                                      learning_settings, load_head, provenance, save_head,
                                      train_settings)
+from adapterx.recipes.multitask import module_heads, stacked, train_multitask
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
@@ -61,11 +62,12 @@ def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord]) -> str 
     """Start the target head from the first intermediate module whose head fits the target;
     return that module's task name (None: the head stays fresh)."""
     for record in modules:
-        meta = read_meta(record.path)
-        if head_fits(meta["head"], task):
-            load_head(model, record.path, meta["head"], task)
-            console.print(f"target head starts from the {record.task} module's head")
-            return record.task
+        for name, spec, folder in module_heads(read_meta(record.path), record.path):  # multi-task: one per task
+            if head_fits(spec, task):
+                load_head(model, folder, spec, task)
+                where = f"the {name} module's head" if name == record.task else f"module {record.task}'s {name} head"
+                console.print(f"target head starts from {where}")
+                return name
     return None
 
 
@@ -99,18 +101,23 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
         from adapterx.recipes.retrieval import run_retrieval
 
         check_eval_split(task, cfg.eval_split)
+        if setup == "multitask":  # scored from the one multi-task module's representations
+            record = train_multitask(list(inter), cfg.for_intermediate(), target=task)
+            return run_retrieval([record.task], task, cfg, command, modules=[record])
         return run_retrieval(list(inter), task, cfg, command)
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
         trainable_task(name)
-    modules = [train_module(name, cfg.for_intermediate()) for name in inter]
+    modules = ([train_multitask(list(inter), cfg.for_intermediate(), target=task)] if setup == "multitask"
+               else [train_module(name, cfg.for_intermediate()) for name in inter])
 
     train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
                                          cfg.training.max_dev_examples, cfg.seed)
     payload = {"setup": comp.to_dict(), "target": task.name, "modules": [m.key for m in modules],
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
+               **({"merge": asdict(cfg.merge)} if comp.setup == "merge" else {}),
                **learning_settings(task, cfg), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
                "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init}
     key = stable_hash(payload)
@@ -138,7 +145,9 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
     attach_modules(bb, cfg, modules)
     if comp.setup != "fuse":
         method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
-    method.compose(bb, comp, TARGET_MODULE if comp.setup != "fuse" else "fusion", cfg.fusion)
+    settings = {"fuse": cfg.fusion, "merge": cfg.merge}.get(comp.setup)
+    method.compose(bb, stacked(comp, modules), TARGET_MODULE if comp.setup != "fuse" else "fusion", settings)
+    merge_report = getattr(method, "merge_report", None)  # how peft merged the modules (merge)
     model = build_model(bb, task)
     head_from = init_head(model, task, modules) if cfg.head_init == "auto" else None
     ev = eval_settings(task, cfg)
@@ -164,7 +173,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
         "trainable_params": trainable_parameters(model), "config_hash": key, "command": command,
         "modules": [{"task": m.task, "path": str(m.path), "key": m.key} for m in modules],
-        "head_init": head_from or "fresh", "dev_history": outcome.dev_history, "schema_version": 1, **provenance(),
+        "head_init": head_from or "fresh", "dev_history": outcome.dev_history,
+        **({"merge": merge_report} if merge_report else {}), "schema_version": 1, **provenance(),
     }
     with atomic_dir(run_dir) as tmp:
         write_predictions(tmp, task, split, per_lang, examples)

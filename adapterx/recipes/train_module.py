@@ -22,6 +22,7 @@ from adapterx.evaluation import evaluate
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
                                      provenance, save_head, train_settings)
+from adapterx.recipes.sources import auxiliary_settings, mixed_train, train_on_sources, uses_sources
 from adapterx.report.console import console
 from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
 from adapterx.tasks import Task, get_task
@@ -56,25 +57,36 @@ def trainable_task(name: str) -> Task:
 
 
 def module_key(task: Task, cfg: RunConfig, data_hash: str) -> tuple[str, dict]:
-    """The cache key: model + task + method + hyperparameters + data (+ seed)."""
+    """The cache key: model + task + method + hyperparameters + data (+ seed), and the `mix` /
+    `mlm` settings when they are on (so a mixed module is never taken for a plain one)."""
     payload = {
         "task": task.name, "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
         "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
-        **learning_settings(task, cfg), "data": data_hash,
+        **learning_settings(task, cfg), "data": data_hash, **auxiliary_settings(cfg),
     }
     return stable_hash(payload), payload
+
+
+def task_data(task: Task, cfg: RunConfig) -> tuple[Task, list[dict], list[dict], dict[str, int]]:
+    """English training examples (with translated ones mixed in per `mix.*`) and English dev
+    examples; also how many translated examples each language gave."""
+    train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
+                                         cfg.training.max_dev_examples, cfg.seed)
+    train_ex, taken = mixed_train(task, train_ex, cfg)
+    if task.labels_from_data:  # e.g. CCG supertags: the training data defines the tag set
+        tags = sorted({t for ex in train_ex for t in ex["tags"]})
+        task = dataclasses.replace(task, labels=tuple(tags))
+        dev_ex = [ex for ex in dev_ex if set(ex["tags"]) <= set(tags)]  # unseen tags can't be scored
+    return task, train_ex, dev_ex, taken
 
 
 def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
     """Train a module on `task_name`'s English data (or reuse the cached one) and return its folder."""
     task = trainable_task(task_name)
-    train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
-                                         cfg.training.max_dev_examples, cfg.seed)
-    if task.labels_from_data:  # e.g. CCG supertags: the training data defines the tag set
-        tags = sorted({t for ex in train_ex for t in ex["tags"]})
-        task = dataclasses.replace(task, labels=tuple(tags))
-        dev_ex = [ex for ex in dev_ex if set(ex["tags"]) <= set(tags)]  # unseen tags can't be scored
+    task, train_ex, dev_ex, taken = task_data(task, cfg)
     key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
+    if taken:  # recorded in adapterx.json (the data hash already covers it in the key)
+        payload["mix"]["n_translated"] = taken
     path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
     if not is_complete(path):
         _mention_other_settings(path)
@@ -117,8 +129,13 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
         return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
 
     work = Path(cfg.modules_dir) / ".work" / f"{task.name}-{cfg.method}-{key}"
-    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
-                          work, bb.device, bb.dtype, score_fn=dev_score)
+    extra: dict = {}
+    if uses_sources(cfg):  # MLM batches between the task's: the multi-source path
+        outcome, extra, _ = train_on_sources(bb, {task.name: model}, {task.name: features}, cfg,
+                                             train_settings(task, cfg), work, dev_score)
+    else:
+        outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
+                              work, bb.device, bb.dtype, score_fn=dev_score)
     dev = evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device)
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
@@ -133,5 +150,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
             "metrics": {"english_dev": dev.scores, "dev_history": outcome.dev_history},
             "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
             "trainable_params": trainable_parameters(model), "seed": cfg.seed,
+            **{k: payload[k] for k in ("mix", "mlm") if k in payload},
+            **({"mlm_head": extra["mlm_head"]} if "mlm_head" in extra else {}),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance()})
     shutil.rmtree(work, ignore_errors=True)

@@ -14,6 +14,19 @@ HEAD_KINDS = ("classification", "multiple_choice", "qa", "tagging", "retrieval")
 
 
 @dataclass(frozen=True)
+class TranslateTest:
+    """A target's test sets machine-translated into English, one file per language at
+    `<data-dir>/<task>-translate-test/test.{lang}.<ext>`, in the task's own test-file format."""
+
+    ext: str  # file extension, e.g. "jsonl"
+    read: Callable[[Path], list[dict]]  # one such file -> normalized examples
+
+    def path(self, data_dir: str | Path, task: str, lang: str) -> Path:
+        """Where language `lang`'s translated test file lives."""
+        return Path(data_dir) / f"{task}-translate-test" / f"test.{lang}.{self.ext}"
+
+
+@dataclass(frozen=True)
 class Task:
     """One task: an English intermediate task, a zero-shot target, or both."""
 
@@ -42,6 +55,9 @@ class Task:
     # Many XTREME test sets are released as one split; XTREME scores the dev file as "test".
     split_alias: dict[str, str] = field(default_factory=dict)
     hub: str = ""  # Hub source key in adapterx.data.hub.HUB_SOURCES
+    # None: no translate-test (tagging: translation breaks the word-level labels; retrieval
+    # already pairs every language with English).
+    translate_test: TranslateTest | None = None
     max_seq_length: int = 256
     doc_stride: int = 128  # QA only
     epochs: float = 3.0

@@ -7,7 +7,7 @@ from pathlib import Path
 from adapterx.data import readers, readers_more, readers_retrieval, readers_tagging
 from adapterx.data.readers import NLI_LABELS
 from adapterx.errors import DataError
-from adapterx.tasks.base import Task, register
+from adapterx.tasks.base import Task, TranslateTest, register
 from adapterx.tasks.files import from_lang_table, glob_files, split_file
 
 XNLI_LANGS = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
@@ -28,7 +28,9 @@ TATOEBA_CODES = {"af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu"
                  "hu": "hun", "id": "ind", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz",
                  "ko": "kor", "ml": "mal", "mr": "mar", "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh",
                  "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl", "tr": "tur", "ur": "urd", "vi": "vie",
-                 "zh": "cmn"}
+                 "zh": "cmn",
+                 # XTREME-R's five additions (not in google/xtreme on the Hub: local files only)
+                 "az": "aze", "lt": "lit", "pl": "pol", "ro": "ron", "uk": "ukr"}
 BUCC_LANGS = ("de", "fr", "ru", "zh")
 UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
         "PUNCT", "SCONJ", "SYM", "VERB", "X")
@@ -129,6 +131,10 @@ def _bucc(data_dir: Path, split: str, lang: str) -> dict:
     return readers_retrieval.read_bucc(folder, lang, names[0])  # raises, naming the expected files
 
 
+# translate-test files (`<task>-translate-test/test.{lang}.<ext>`) are read with the task's own
+# one-file reader: XNLI rows by their sentence1 / sentence2 / gold_label columns (XNLI-1.0 or GLUE
+# layout), QA files as SQuAD v1.1 JSON with English contexts and answers (TyDiQA's language
+# prefix in ids is not needed there).
 def _target(**fields) -> Task:
     return register(Task(hub=fields["name"], **fields))
 
@@ -136,15 +142,16 @@ def _target(**fields) -> Task:
 _target(name="xnli", kind="classification", metric="accuracy", labels=NLI_LABELS,
         description="XNLI: NLI in 15 languages; trained on English MNLI", local=_xnli,
         local_files=XNLI_FILES, languages=XNLI_LANGS, splits=("dev", "test"), train_from="mnli",
-        xtreme_name="xnli", epochs=2.0)
+        xtreme_name="xnli", epochs=2.0, translate_test=TranslateTest("tsv", readers.read_glue_nli_tsv))
 _target(name="pawsx", kind="classification", metric="accuracy", labels=("0", "1"),
         description="PAWS-X: adversarial paraphrase identification in 7 languages", local=_pawsx,
         local_files=PAWSX_FILES, languages=PAWSX_LANGS, splits=("train", "dev", "test"),
-        xtreme_name="pawsx", epochs=5.0)
+        xtreme_name="pawsx", epochs=5.0, translate_test=TranslateTest("tsv", readers_more.read_pawsx_tsv))
 _target(name="xcopa", kind="multiple_choice", metric="accuracy", num_choices=2,
         description="XCOPA: COPA in 11 languages; trained on English COPA", local=_xcopa,
         local_files=XCOPA_FILES, languages=XCOPA_LANGS, splits=("dev", "test"), train_from="copa",
-        xtreme_name="xcopa", max_seq_length=128, epochs=10.0)
+        xtreme_name="xcopa", max_seq_length=128, epochs=10.0,
+        translate_test=TranslateTest("jsonl", readers.read_copa_jsonl))
 _target(name="udpos", kind="tagging", metric="seqeval", labels=UPOS,
         description="UD-POS: universal part-of-speech tags (XTREME's languages; all treebanks)",
         local=_udpos, local_files=UDPOS_FILES, languages=UDPOS_LANGS, splits=("train", "dev", "test"),
@@ -156,15 +163,18 @@ _target(name="panx", kind="tagging", metric="seqeval", labels=PANX_TAGS,
 _target(name="xquad", kind="qa", metric="squad",
         description="XQuAD: SQuAD dev translated into 11 languages (+ro, XTREME-R); trained on SQuAD v1.1",
         local=_xquad, local_files=XQUAD_FILES, languages=XQUAD_LANGS, splits=("test",),
-        train_from="squad", xtreme_name="xquad", max_seq_length=384, epochs=2.0)
+        train_from="squad", xtreme_name="xquad", max_seq_length=384, epochs=2.0,
+        translate_test=TranslateTest("json", readers.read_squad_json))
 _target(name="mlqa", kind="qa", metric="mlqa",
         description="MLQA: extractive QA in 7 languages (context and question in one language); trained on SQuAD",
         local=_mlqa, local_files=MLQA_FILES, languages=MLQA_LANGS, splits=("dev", "test"),
-        train_from="squad", xtreme_name="mlqa", max_seq_length=384, epochs=2.0)
+        train_from="squad", xtreme_name="mlqa", max_seq_length=384, epochs=2.0,
+        translate_test=TranslateTest("json", readers_more.read_mlqa_json))
 _target(name="tydiqa", kind="qa", metric="squad",
         description="TyDiQA-GoldP: QA in 9 typologically diverse languages; English train split",
         local=_tydiqa, local_files=TYDIQA_FILES, languages=TYDIQA_LANGS, splits=("train", "dev", "test"),
-        split_alias={"test": "dev"}, dev_holdout=0.1, xtreme_name="tydiqa", max_seq_length=384, epochs=3.0)
+        split_alias={"test": "dev"}, dev_holdout=0.1, xtreme_name="tydiqa", max_seq_length=384, epochs=3.0,
+        translate_test=TranslateTest("json", readers.read_squad_json))
 _target(name="tatoeba", kind="retrieval", metric="tatoeba",
         description="Tatoeba: sentence retrieval against English in XTREME's 36 languages (no training)",
         local=_tatoeba, local_files=TATOEBA_FILES, languages=tuple(TATOEBA_CODES), splits=("test",),

@@ -1,0 +1,205 @@
+"""Recipe: `adapterx compare` — run several setups on one target through their own recipes (cached
+modules and finished runs are reused), then one table with deltas against `direct`, written to
+`<output>/<target>/compare-<hash>/compare.{json,md}`.
+
+SETUP_RUNNERS is the one place that maps a setup name (DESIGN.md) to the function that runs it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.markup import escape
+
+from adapterx import api
+from adapterx.configs import RunConfig
+from adapterx.errors import AdapterxError, UnknownChoiceError
+from adapterx.report.console import console
+from adapterx.store import stable_hash, write_json_atomic
+from adapterx.tasks import all_tasks, check_languages, get_task
+
+log = logging.getLogger(__name__)
+
+# (inter, target, cfg, command) -> the run's results.json dict
+Runner = Callable[[list[str], str, RunConfig, str], dict]
+
+
+@dataclass(frozen=True)
+class SetupSpec:
+    """How `compare` runs one setup."""
+
+    run: Runner
+    uses_inter: bool = True  # False: the setup runs without intermediate tasks (direct, full-direct)
+    method: str | None = None  # the method the setup implies; overrides --method for its run
+    about: str = ""
+
+
+SETUP_RUNNERS: dict[str, SetupSpec] = {}
+REFERENCE = "direct"  # always run; every delta is against it
+# direct + the two cheap parameter-efficient compositions. full-stilts is left out of the default:
+# it fine-tunes every weight of the model on the intermediate task and again on the target (hours
+# and ~3x the memory for XLM-R large); ask for it with --setups.
+DEFAULT_SETUPS = ("direct", "stack", "fuse")
+# Setup names DESIGN.md defines; a name here without a runner is "not available yet", not unknown.
+DESIGN_SETUPS = ("direct", "stack", "fuse", "lora-fusion", "merge", "multitask", "full-stilts",
+                 "full-direct", "translate-test")
+
+
+def register_setup(name: str, spec: SetupSpec) -> SetupSpec:
+    """Make a setup available to `compare` (one call per setup)."""
+    if name in SETUP_RUNNERS:
+        raise ValueError(f"setup {name!r} registered twice")
+    SETUP_RUNNERS[name] = spec
+    return spec
+
+
+# Runners go through adapterx.api, the same functions the commands call, so compare runs exactly
+# what `adapterx <setup>` would; `api.<fn>` is looked up at call time.
+def _direct(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.direct(target, cfg=cfg, command=command)
+
+
+def _stack(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.stack(inter, target, cfg=cfg, command=command)
+
+
+def _fuse(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.fuse(inter, target, cfg=cfg, command=command)
+
+
+def _merge(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.merge(inter, target, cfg=cfg, command=command)
+
+
+def _finetune(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.finetune(target, inter=inter, cfg=cfg, command=command)
+
+
+def _translate_test(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.translate_test(target, inter=inter, cfg=cfg, command=command)
+
+
+register_setup("direct", SetupSpec(_direct, uses_inter=False, about="target module only"))
+register_setup("stack", SetupSpec(_stack, about="intermediate modules + a new target module"))
+register_setup("fuse", SetupSpec(_fuse, about="AdapterFusion (LoRA fusion with --method lora)"))
+register_setup("lora-fusion", SetupSpec(_fuse, method="lora", about="fuse over LoRA modules"))
+register_setup("merge", SetupSpec(_merge, method="lora", about="LoRA modules merged, target LoRA on top"))
+register_setup("full-stilts", SetupSpec(_finetune, method="full",
+                                        about="full fine-tuning: intermediate task, then target"))
+register_setup("full-direct", SetupSpec(_finetune, uses_inter=False, method="full",
+                                        about="full fine-tuning on the target only"))
+# translate-test of the direct model: the classic baseline, and its training is the direct run's
+# (reused), so it costs only evaluation. `adapterx translate-test --inter ...` gives the stacked one.
+register_setup("translate-test", SetupSpec(_translate_test, uses_inter=False,
+                                           about="direct model on English MT of the test sets"))
+
+
+def _multitask(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.multitask(inter, target, cfg=cfg, command=command)
+
+
+register_setup("multitask", SetupSpec(_multitask, about="one module trained on all --inter tasks, target on top"))
+
+
+def _names(value: list[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    return [n.strip() for n in items if n and n.strip()]
+
+
+def resolve_setups(setups: list[str] | str | None, inter: list[str]) -> list[str]:
+    """The setups to run: `direct` first (the reference), then the chosen ones once each."""
+    names = _names(setups) or list(DEFAULT_SETUPS)
+    for name in names:
+        if name not in SETUP_RUNNERS:
+            hint = f"{name} is not available in this version of adapterx yet" if name in DESIGN_SETUPS else None
+            raise UnknownChoiceError("setup", name, SETUP_RUNNERS, hint=hint)
+    ordered = list(dict.fromkeys([REFERENCE, *names]))
+    need = [n for n in ordered if SETUP_RUNNERS[n].uses_inter]
+    if need and not inter:
+        free = [n for n in SETUP_RUNNERS if not SETUP_RUNNERS[n].uses_inter]
+        raise AdapterxError(f"setup(s) {', '.join(need)} need intermediate tasks",
+                            f"pass --inter TASK[,TASK...], or choose among {', '.join(free)}")
+    return ordered
+
+
+def _score(value: float | dict) -> float:
+    """A language's headline number (F1 for QA, whose per_language entries hold F1 and EM)."""
+    return float(value["f1"]) if isinstance(value, dict) else float(value)
+
+
+def _row(name: str, cfg: RunConfig, inter: list[str], results: dict | None, error: str | None) -> dict:
+    row = {"setup": name, "status": "ok" if error is None else "failed", "method": cfg.method,
+           "inter": inter, "run_setup": None, "per_language": {}, "average": None, "delta": None,
+           "trainable_params": None, "train_seconds": None, "peak_memory_mb": None,
+           "config_hash": None, "error": error}
+    if results is not None:
+        row.update(run_setup=results.get("setup"), method=results.get("method", cfg.method),
+                   per_language={lang: _score(v) for lang, v in results["per_language"].items()},
+                   average=float(results["average"]), config_hash=results.get("config_hash"),
+                   **{k: results.get(k) for k in ("trainable_params", "train_seconds", "peak_memory_mb")})
+    return row
+
+
+def _message(error: BaseException) -> str:
+    return str(error) if isinstance(error, AdapterxError) else f"{type(error).__name__}: {error}"
+
+
+def run_compare(inter: list[str], target: str, setups: list[str] | str | None, cfg: RunConfig,
+                command: str = "") -> dict:
+    """Run each setup (direct always), print one table, write compare.json + compare.md; returns
+    compare.json's dict. A setup that fails is recorded with its error and the others still run."""
+    from adapterx.recipes.train_module import trainable_task
+    from adapterx.report.compare import compare_markdown, print_compare
+
+    task = get_task(target)
+    if not task.is_target:
+        targets = sorted(n for n, t in all_tasks().items() if t.is_target)
+        raise UnknownChoiceError("target task", target, targets)
+    check_languages(task, cfg.langs)
+    inter = _names(inter)
+    for name in inter:
+        trainable_task(name)
+    names = resolve_setups(setups, inter)
+    rows = []
+    for name in names:
+        spec = SETUP_RUNNERS[name]
+        run_cfg = dataclasses.replace(cfg, method=spec.method) if spec.method else cfg
+        run_inter = list(inter) if spec.uses_inter else []
+        console.rule(f"compare {task.name}: {name}")
+        try:
+            results, error = spec.run(run_inter, task.name, run_cfg, command), None
+        except Exception as err:  # noqa: BLE001  (one failing setup must not cost the others' runs)
+            # keep only the message: the exception's traceback holds the failed run's model (and
+            # its GPU memory) alive while the next setups run
+            results, error = None, _message(err)
+            if not isinstance(err, AdapterxError):  # an unexpected failure: show its traceback
+                log.warning("compare: setup %s failed", name, exc_info=True)
+            console.print(f"[red]{name} failed[/]: {escape(error)}")
+        rows.append(_row(name, run_cfg, run_inter, results, error))
+    reference = next(r for r in rows if r["setup"] == REFERENCE)
+    for row in rows:
+        if row["average"] is not None and reference["average"] is not None:
+            row["delta"] = row["average"] - reference["average"]
+    langs = list(dict.fromkeys(lang for row in rows for lang in row["per_language"]))
+    key = stable_hash({"target": task.name, "inter": inter, "setups": names, "config": cfg.to_dict()})
+    folder = Path(cfg.output) / task.name / f"compare-{key[:12]}"
+    comparison = {
+        "target": task.name, "metric": "f1" if task.kind in ("qa", "tagging") else task.metric,
+        "inter": inter, "reference": REFERENCE, "setups": names, "languages": langs, "rows": rows,
+        "eval_split": cfg.eval_split, "model": cfg.model, "seed": cfg.seed, "command": command,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "folder": str(folder), "schema_version": 1,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / "compare.json", comparison)
+    tmp = folder / ".compare.md.tmp"
+    tmp.write_text(compare_markdown(comparison), encoding="utf-8")
+    tmp.replace(folder / "compare.md")
+    print_compare(comparison)
+    console.print(f"comparison: {folder / 'compare.json'} and compare.md")
+    return comparison
