@@ -162,6 +162,24 @@ def compare(inter: list[str] | str | None, target: str, setups: list[str] | str 
     return run_compare(_inter_names(inter), target, setups, _cfg(cfg, options), command)
 
 
+def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
+         cfg: RunConfig | None = None, command: str = "", **options: Any) -> dict:
+    """Run (or with `dry_run`, plan) the experiment grid in the YAML file `experiment`; returns the
+    grid state (one record per cell: status, key, results path, error). Without `cfg`, the config
+    is the file's `preset` + `config:` with `options` on top."""
+    from adapterx.recipes.grid import run_grid
+    from adapterx.recipes.grid_plan import load_spec
+
+    if cfg is None:
+        spec = load_spec(experiment)
+        quiet_libraries()
+        overrides = {**spec.config, **options.pop("overrides", {})}
+        cfg = build_config(preset=options.pop("preset", None) or spec.preset, overrides=overrides, **options)
+    else:
+        quiet_libraries()
+    return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command)
+
+
 def evaluate(run: str | None = None, module: str | None = None, target: str | None = None,
              cfg: RunConfig | None = None, command: str = "", model: str | None = None,
              **options: Any) -> dict:

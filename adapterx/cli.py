@@ -52,8 +52,9 @@ def parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def make_config(kwargs: dict[str, Any]):
-    """RunConfig from the shared options (and remove them from kwargs)."""
+def make_config(kwargs: dict[str, Any], defaults: dict[str, Any] | None = None):
+    """RunConfig from the shared options (and remove them from kwargs); `defaults` (e.g. a grid
+    file's `config:`) sit under the options."""
     preset = kwargs.pop("preset", None)
     config_file = kwargs.pop("config_file", None)
     overrides = parse_overrides(kwargs.pop("overrides", ()))
@@ -63,7 +64,8 @@ def make_config(kwargs: dict[str, Any]):
         value = kwargs.pop(key, None)
         if value is not None:
             options[OPTION_KEYS.get(key, key)] = value
-    return api.build_config(preset=preset, config_file=config_file, overrides={**options, **overrides})
+    return api.build_config(preset=preset, config_file=config_file,
+                            overrides={**(defaults or {}), **options, **overrides})
 
 
 def _command_line() -> str:
@@ -197,6 +199,23 @@ def translate_test_cmd(target: str, inter: str | None, **kwargs: Any) -> None:
 def compare_cmd(inter: str | None, target: str, setups: str | None, **kwargs: Any) -> None:
     """Run setups side by side -> one table with per-language scores and deltas vs direct."""
     api.compare(inter, target, setups=setups, cfg=make_config(kwargs), command=_command_line())
+
+
+@main.command("grid")
+@click.argument("experiment")
+@click.option("--dry-run", is_flag=True, help="print the plan and the trainings it needs; run nothing")
+@click.option("--executor", help="local | submitit (Slurm; pip install 'adapterx[cluster]') [local]")
+@common_options
+@handle_errors
+def grid_cmd(experiment: str, dry_run: bool, executor: str | None, **kwargs: Any) -> None:
+    """Run an experiment grid (configs/experiments/NAME.yaml): intermediate x target x setup x
+    method x seed; finished cells are skipped, failed ones recorded."""
+    from adapterx.recipes.grid_plan import load_spec
+
+    spec = load_spec(experiment)
+    kwargs["preset"] = kwargs.get("preset") or spec.preset
+    cfg = make_config(kwargs, defaults=spec.config)
+    api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line())
 
 
 @main.command("eval")
