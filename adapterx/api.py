@@ -180,6 +180,17 @@ def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
     return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command)
 
 
+def suggest(target: str, inter: list[str] | str | None = None, runs: str | None = None,
+            n_examples: int = 200, cfg: RunConfig | None = None, **options: Any) -> dict:
+    """Rank intermediate tasks by representation similarity to `target` under the base model
+    (adapterx.analysis.similarity); with `runs`, add the measured deltas and their Spearman
+    correlation with the similarities. Returns what suggest.json holds."""
+    from adapterx.recipes.suggest import run_suggest
+
+    names = [n.strip() for n in inter.split(",")] if isinstance(inter, str) else inter
+    return run_suggest(target, [n for n in names or [] if n] or None, _cfg(cfg, options), runs, n_examples)
+
+
 def evaluate(run: str | None = None, module: str | None = None, target: str | None = None,
              cfg: RunConfig | None = None, command: str = "", model: str | None = None,
              **options: Any) -> dict:

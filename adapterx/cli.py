@@ -218,6 +218,19 @@ def grid_cmd(experiment: str, dry_run: bool, executor: str | None, **kwargs: Any
     api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line())
 
 
+@main.command("suggest")
+@click.option("--target", required=True, help="target task")
+@click.option("--inter", help="comma list of candidate intermediate tasks [every one with data]")
+@click.option("--runs", "runs_dir", help="runs folder: also correlate similarity with measured deltas")
+@click.option("--examples", "n_examples", type=int, default=200, show_default=True,
+              help="examples embedded per task")
+@common_options
+@handle_errors
+def suggest_cmd(target: str, inter: str | None, runs_dir: str | None, n_examples: int, **kwargs: Any) -> None:
+    """Rank intermediate tasks by similarity to the target, before any training."""
+    api.suggest(target, inter=inter, runs=runs_dir, n_examples=n_examples, cfg=make_config(kwargs))
+
+
 @main.command("eval")
 @click.option("--run", "run_dir", help="a run folder written by fuse / stack / direct")
 @click.option("--module", "module_dir", help="a module folder written by train")

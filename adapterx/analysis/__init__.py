@@ -1,0 +1,1 @@
+"""Analyses over tasks, modules and runs (task similarity)."""
