@@ -59,7 +59,8 @@ def run_suggest(target: str, inter: list[str] | None, cfg: RunConfig, runs_dir: 
     task = get_task(target)
     if not task.is_target:
         raise UnknownChoiceError("target task", target, sorted(n for n, t in all_tasks().items() if t.is_target))
-    names = inter or sorted(n for n, t in all_tasks().items() if not t.is_target)
+    # the target's own English training task (COPA for XCOPA) would trivially rank first
+    names = inter or sorted(n for n, t in all_tasks().items() if not t.is_target and n != task.train_task)
     bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
     with console.status(f"embedding {n_examples} {target} examples"):
         target_vec = centroid(bb, task_texts(task, cfg, n_examples, cfg.langs))
