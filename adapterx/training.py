@@ -143,12 +143,48 @@ class _SelectOnDev(TrainerCallback):
             self.model.load_state_dict(self.best_state, strict=False)
 
 
-def _peak_memory_mb(device: torch.device) -> float:
+class PeakRSS:
+    """Peak resident memory of this process while the block runs, sampled every `interval` s.
+
+    The process-wide high-water mark (ru_maxrss) never resets, so after a module training in the
+    same process it would report that training's peak for every later run; sampling per run does
+    not (it can miss spikes shorter than `interval`)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval, self.peak = interval, 0
+        self._stop = None
+
+    def _sample(self) -> None:
+        import psutil
+
+        process = psutil.Process()
+        while not self._stop.is_set():
+            self.peak = max(self.peak, process.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakRSS":
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        """The peak in MiB."""
+        return self.peak / 2**20
+
+
+def _peak_memory_mb(device: torch.device, rss: PeakRSS) -> float:
+    """CUDA: max allocated since the reset at the start of training; CPU: peak RSS of the run."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return rss.peak_mb
 
 
 def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
@@ -184,10 +220,11 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
         if selector:
             selector.load(Path(resume))
     start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume)
+    with PeakRSS() as rss:
+        result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
     if selector:
         selector.restore_best()
-    return TrainOutcome(train_seconds=seconds, peak_memory_mb=_peak_memory_mb(device),
+    return TrainOutcome(train_seconds=seconds, peak_memory_mb=_peak_memory_mb(device, rss),
                         best_dev=selector.best if selector else None,
                         dev_history=selector.history if selector else [], steps=result.global_step)
