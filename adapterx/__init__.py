@@ -9,7 +9,12 @@ __version__ = "0.1.0"
 # fallback it uses is correct, so users need not see it on every command.
 _logging.getLogger("bitsandbytes").setLevel(_logging.ERROR)
 
-from adapterx.api import compare, evaluate, finetune, fuse, multitask, stack, tasks, train, translate_test  # noqa: E402
+from adapterx.api import compare, evaluate, finetune, fuse, multitask, report, stack, tasks, train, translate_test  # noqa: E402,E501
 
-__all__ = ["__version__", "compare", "evaluate", "finetune", "fuse", "multitask", "stack", "tasks", "train",
+__all__ = ["__version__", "compare", "evaluate", "finetune", "fuse", "multitask", "report", "stack", "tasks", "train",
            "translate_test"]
+
+# modules <-> the Hugging Face Hub, and the module cache
+from adapterx.api import cache_ls, cache_prune, pull, push  # noqa: E402
+
+__all__ += ["cache_ls", "cache_prune", "pull", "push"]

@@ -191,6 +191,17 @@ def suggest(target: str, inter: list[str] | str | None = None, runs: str | None 
     return run_suggest(target, [n for n in names or [] if n] or None, _cfg(cfg, options), runs, n_examples)
 
 
+def report(runs_dir: str | Path, out: str | Path | None = None, formats: str | list[str] = "md,csv,json",
+           plot: bool = False, resamples: int = 1000, seed: int = 0, show: bool = True) -> dict:
+    """Report over every run under `runs_dir` (seeds grouped): the paper-style target x intermediate
+    table with deltas vs direct, per-language tables with bootstrap CIs and paired tests, robustness
+    figures and XTREME scores, written to `out` (default <runs_dir>/report/) as report.md / .csv /
+    .json (`formats`) and, with `plot`, PNGs; returns report.json's dict."""
+    from adapterx.report.build import run_report
+
+    return run_report(runs_dir, out=out, formats=formats, plot=plot, resamples=resamples, seed=seed, show=show)
+
+
 def evaluate(run: str | None = None, module: str | None = None, target: str | None = None,
              cfg: RunConfig | None = None, command: str = "", model: str | None = None,
              **options: Any) -> dict:
@@ -200,6 +211,43 @@ def evaluate(run: str | None = None, module: str | None = None, target: str | No
 
     return evaluate_path(_cfg(cfg, options), run=run, module=module, target=target, command=command,
                          model=model)
+
+
+def push(module_dir: str | Path, repo: str, private: bool = False, revision: str | None = None,
+         license: str | None = None) -> str:
+    """Upload a finished module folder (or a run's module/, with its intermediate modules) and a
+    generated model card to the Hub repository `repo` (user/name; `revision`: a branch); returns
+    its URL. The token comes from HF_TOKEN or `huggingface-cli login`, never from adapterx."""
+    from adapterx.hub_share import push as push_module
+
+    return push_module(module_dir, repo, private=private, revision=revision, license=license)
+
+
+def pull(repo: str, revision: str | None = None, modules_dir: str | Path = "modules") -> Path:
+    """Download a module pushed with `push` into the module cache, at the path its key implies
+    (modules/<task>/<method>-<key>/), and return that folder."""
+    from adapterx.hub_share import pull as pull_module
+
+    return pull_module(repo, revision=revision, modules_dir=modules_dir)
+
+
+def cache_ls(modules_dir: str | Path = "modules") -> list[dict]:
+    """Every entry of the module cache (modules, leftover temp folders, training checkpoints):
+    task, method, key, base model, size, created, dev score, status."""
+    from adapterx.cache import scan
+
+    return [entry.as_dict() for entry in scan(modules_dir)]
+
+
+def cache_prune(modules_dir: str | Path = "modules", incomplete: bool = False,
+                older_than: float | None = None, task: str | None = None, dry_run: bool = False) -> dict:
+    """Remove cache entries matching every filter given (`incomplete`: unfinished ones only;
+    `older_than` days; `task`), never one a running process holds; `dry_run` lists them only.
+    Returns {"removed": [...], "skipped": [...]} (with `dry_run`, "removed" is what would go)."""
+    from adapterx.cache import prune
+
+    done, skipped = prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run)
+    return {"removed": [e.as_dict() for e in done], "skipped": [e.as_dict() for e in skipped]}
 
 
 def tasks(kind: str | None = None) -> list[dict]:

@@ -94,7 +94,15 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
 
     dev = resolve_device(device)
     compute = resolve_dtype(dtype, quant, dev)
-    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    # Remote code runs only when the user asks for it (trust_remote_code=true): the flag is not
+    # even passed otherwise, so no library default can turn it on.
+    kwargs: dict[str, Any] = {"trust_remote_code": True} if trust_remote_code else {}
+    if os.path.isdir(name) and not os.path.isfile(os.path.join(name, "config.json")):
+        # without config.json transformers guesses the architecture from the folder's *name*
+        # ("empty" -> MPT) and then fails deep inside the tokenizer
+        raise AdapterxError(f"{name} is not a model folder: it has no config.json",
+                            "point --model at a folder with config.json, safetensors weights and "
+                            "tokenizer files (e.g. one written by save_pretrained)")
     try:
         config = AutoConfig.from_pretrained(name, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True, **kwargs)
@@ -109,6 +117,9 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
             ) from None
         raise AdapterxError(f"could not load model {name!r}: {err}",
                             "check the name on the Hub or pass a local folder with --model DIR") from None
+    except ValueError as err:  # e.g. a config.json without a known model_type
+        raise AdapterxError(f"could not load model {name!r}: {err}",
+                            "pass a folder or Hub id of a transformers encoder with --model") from None
     if not getattr(tokenizer, "is_fast", False):
         raise AdapterxError(f"model {name!r} has no fast tokenizer",
                             "span QA needs character offsets; use a model with tokenizer.json")
@@ -120,7 +131,13 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
         model_kwargs["quantization_config"] = _quant_config(quant, compute)
         model_kwargs["device_map"] = {"": dev.index if dev.type == "cuda" and dev.index is not None
                                       else dev.type}
-    model = AutoModel.from_pretrained(name, config=config, **model_kwargs)
+    try:  # safetensors only: a pickled pytorch_model.bin can run code when it is loaded
+        model = AutoModel.from_pretrained(name, config=config, use_safetensors=True, **model_kwargs)
+    except OSError as err:
+        raise AdapterxError(f"model {name!r} has no safetensors weights adapterx can load ({err})",
+                            "adapterx never unpickles weights; convert them once with "
+                            "AutoModel.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True) "
+                            "and pass --model DIR") from None
     if quant == "none":
         model.to(dev)
     model.requires_grad_(False)

@@ -231,6 +231,20 @@ def suggest_cmd(target: str, inter: str | None, runs_dir: str | None, n_examples
     api.suggest(target, inter=inter, runs=runs_dir, n_examples=n_examples, cfg=make_config(kwargs))
 
 
+@main.command("report")
+@click.argument("runs_dir")
+@click.option("--plot", is_flag=True, help="also write PNGs: deltas heatmap, per-language bars per target")
+@click.option("--format", "formats", default="md,csv,json", show_default=True, help="comma list of md, csv, json")
+@click.option("--out", help="folder for the report files [RUNS_DIR/report]")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="bootstrap resamples")
+@click.option("--seed", type=int, default=0, show_default=True, help="bootstrap seed")
+@handle_errors
+def report_cmd(runs_dir: str, plot: bool, formats: str, out: str | None, resamples: int, seed: int) -> None:
+    """Report over a runs folder: target x intermediate table with deltas vs direct, per-language
+    CIs and paired bootstrap tests, robustness, XTREME scores (report.md / .csv / .json)."""
+    api.report(runs_dir, out=out, formats=formats, plot=plot, resamples=resamples, seed=seed)
+
+
 @main.command("eval")
 @click.option("--run", "run_dir", help="a run folder written by fuse / stack / direct")
 @click.option("--module", "module_dir", help="a module folder written by train")
@@ -242,6 +256,79 @@ def eval_cmd(run_dir: str | None, module_dir: str | None, target: str | None, **
     model = kwargs.get("model")  # only an explicit --model replaces the module's own base
     api.evaluate(run=run_dir, module=module_dir, target=target, cfg=make_config(kwargs),
                  command=_command_line(), model=model)
+
+
+@main.command("push")
+@click.argument("module_dir")
+@click.option("--repo", required=True, help="Hub repository id, user/name (created if missing)")
+@click.option("--private", is_flag=True, help="create the repository private")
+@click.option("--revision", help="branch to push to (created if missing) [main]")
+@click.option("--license", "license_", help="license for the model card, e.g. mit, apache-2.0")
+@handle_errors
+def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, license_: str | None) -> None:
+    """Upload a module folder (or a run's module/) with a generated model card to the Hub; the
+    token comes from `huggingface-cli login` or HF_TOKEN."""
+    click.echo(api.push(module_dir, repo, private=private, revision=revision, license=license_))
+
+
+@main.command("pull")
+@click.argument("repo")
+@click.option("--revision", help="branch, tag or commit [main]")
+@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@handle_errors
+def pull_cmd(repo: str, revision: str | None, modules_dir: str) -> None:
+    """Download a module pushed with `adapterx push` into the module cache and print its path."""
+    click.echo(str(api.pull(repo, revision=revision, modules_dir=modules_dir)))
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The module cache: list entries, prune leftovers and old modules."""
+
+
+def _cache_table(rows: list[dict], title: str, root: str | None = None) -> None:
+    import os
+
+    from rich.table import Table
+
+    from adapterx.cache import human_size
+    from adapterx.report.console import console
+
+    table = Table(title=title)
+    for col in ("task", "method", "key", "base model", "size", "created", "dev", "status", "path"):
+        table.add_column(col)
+    for r in rows:
+        dev = f"{r['dev']:.1f}" if r["dev"] is not None else ""
+        kind = "" if r["kind"] == "module" else f"{r['kind']}, "
+        where = os.path.relpath(r["path"], root) if root else r["path"]  # short: relative to the cache
+        table.add_row(r["task"], r["method"], r["key"], r["base_model"], human_size(r["size"]),
+                      r["created"].replace("T", " ")[:16], dev, kind + r["status"], where)
+    console.print(table)
+
+
+@cache_group.command("ls")
+@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@handle_errors
+def cache_ls_cmd(modules_dir: str) -> None:
+    """Table of the cache: task, method, key, base model, size, created, dev score, status."""
+    _cache_table(api.cache_ls(modules_dir), f"module cache {modules_dir}", modules_dir)
+
+
+@cache_group.command("prune")
+@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@click.option("--incomplete", is_flag=True, help="only unfinished entries: incomplete modules, temp folders, "
+              "checkpoints of interrupted trainings")
+@click.option("--older-than", type=float, help="only entries created more than DAYS ago")
+@click.option("--task", help="only entries of this task")
+@click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
+@handle_errors
+def cache_prune_cmd(modules_dir: str, incomplete: bool, older_than: float | None, task: str | None,
+                    dry_run: bool) -> None:
+    """Remove the entries matching every filter given; entries a running process holds stay."""
+    out = api.cache_prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run)
+    _cache_table(out["removed"], "would remove (dry run)" if dry_run else "removed", modules_dir)
+    for row in out["skipped"]:
+        click.echo(f"skipped {row['path']}: a running process took it", err=True)
 
 
 if __name__ == "__main__":

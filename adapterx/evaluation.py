@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +14,7 @@ from torch.utils.data import DataLoader
 
 from adapterx.data.features import MODEL_COLUMNS, Collator, tokenize
 from adapterx.metrics import compute_metric, primary_score
+from adapterx.store import stable_hash
 from adapterx.tasks import Task
 
 
@@ -52,18 +56,73 @@ def word_predictions(task: Task, examples: list[dict], word_ids: list[list[int]]
     return out
 
 
+# Tokenized evaluation features of this process, keyed by task, tokenizer, settings and the
+# examples themselves: the English dev set scored after every epoch, and the same test sets
+# evaluated by several setups (compare, grid), are tokenized once.
+_FEATURES: OrderedDict[str, Any] = OrderedDict()
+FEATURE_CACHE_SIZE = 32
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """Hash of what decides a fast tokenizer's output (vocabulary, normalizer, templates), computed
+    once per tokenizer object; the backend's truncation / padding state is left out."""
+    cached = getattr(tokenizer, "_adapterx_fingerprint", None)
+    if cached is None:
+        spec = json.loads(tokenizer.backend_tokenizer.to_str())
+        spec.pop("truncation", None)
+        spec.pop("padding", None)
+        spec["class"], spec["sides"] = type(tokenizer).__name__, [tokenizer.truncation_side, tokenizer.padding_side]
+        cached = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+        tokenizer._adapterx_fingerprint = cached
+    return cached
+
+
+def eval_features(task: Task, examples: list[dict], tokenizer, settings: EvalSettings):
+    """`tokenize(..., train=False)`, from this process's cache when the same examples were
+    tokenized the same way before (callers only read the features)."""
+    key = stable_hash([task.name, task.kind, list(task.labels), task.num_choices, tokenizer_fingerprint(tokenizer),
+                       settings.max_seq_length, settings.doc_stride, examples], length=32)
+    if key in _FEATURES:
+        _FEATURES.move_to_end(key)
+        return _FEATURES[key]
+    features = tokenize(task, examples, tokenizer, settings.max_seq_length, settings.doc_stride, train=False)
+    _FEATURES[key] = features
+    while len(_FEATURES) > FEATURE_CACHE_SIZE:
+        _FEATURES.popitem(last=False)
+    return features
+
+
+def clear_feature_cache() -> None:
+    """Forget every cached evaluation feature set."""
+    _FEATURES.clear()
+
+
 @torch.inference_mode()
 def _logits(model, features, collator: Collator, batch_size: int, device: torch.device,
-            keys: tuple[str, ...]) -> list[list[np.ndarray]]:
+            keys: tuple[str, ...], by_length: bool = True) -> list[list[np.ndarray]]:
+    """Model outputs `keys` per feature, in the features' order. `by_length`: batches are cut
+    from the features sorted by length (far less padding; each row's outputs are the same, as
+    padding is masked), and the rows are put back in order."""
     cols = [c for c in features.column_names if c in MODEL_COLUMNS and c not in
             ("labels", "start_positions", "end_positions")]
-    loader = DataLoader(features.select_columns(cols), batch_size=batch_size, collate_fn=collator)
+    data = features.select_columns(cols)
+    order = list(range(len(data)))
+    if by_length and len(data) > batch_size:
+        from adapterx.training import sequence_length
+
+        lengths = [sequence_length(ids) for ids in data["input_ids"]]
+        order = sorted(order, key=lambda i: -lengths[i])  # longest first: a too-large batch fails early
+        data = data.select(order)
+    loader = DataLoader(data, batch_size=batch_size, collate_fn=collator)
     outs: list[list[np.ndarray]] = [[] for _ in keys]
     for batch in loader:
         batch = {k: v.to(device) for k, v in batch.items()}
         result = model(**batch)
         for i, key in enumerate(keys):
             outs[i].extend(result[key].float().cpu().numpy())
+    if order != sorted(order):
+        back = np.argsort(order)
+        outs = [[rows[j] for j in back] for rows in outs]
     return outs
 
 
@@ -73,7 +132,7 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
     was_training = model.training
     model.eval()
     try:
-        features = tokenize(task, examples, tokenizer, settings.max_seq_length, settings.doc_stride, train=False)
+        features = eval_features(task, examples, tokenizer, settings)
         collator = Collator(tokenizer, task.kind)
         if task.kind == "qa":
             from adapterx.data.qa import postprocess_predictions

@@ -42,7 +42,8 @@ def build_mlm_head(bb) -> tuple[nn.Module, str]:
     embeddings = bb.model.get_input_embeddings()
     head, how = None, "fresh"
     try:
-        lm, info = AutoModelForMaskedLM.from_pretrained(bb.name, output_loading_info=True, dtype=torch.float32)
+        lm, info = AutoModelForMaskedLM.from_pretrained(bb.name, output_loading_info=True, dtype=torch.float32,
+                                                        use_safetensors=True)  # never unpickle weights
         children = [(n, m) for n, m in lm.named_children() if n != lm.base_model_prefix]
         missing = [k for k in info["missing_keys"] if not k.startswith(lm.base_model_prefix + ".")]
         out = lm.get_output_embeddings()

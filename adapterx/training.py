@@ -4,6 +4,7 @@ English dev set after every epoch."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
+from adapterx.configs.run import OPTIMS
 from adapterx.store import DONE_MARKER
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,11 @@ class TrainSettings:
     seed: int
     save_checkpoints: bool = True
     gradient_checkpointing: bool = False
+    optim: str = "adamw_torch"  # one of OPTIMS, passed to TrainingArguments
+    group_by_length: bool = False  # batches of similar length (less padding); single-source data only
+
+
+LENGTH_COLUMN = "length"  # the column the Trainer's length-grouped sampler reads
 
 
 @dataclass
@@ -62,7 +69,9 @@ class _ModuleTrainer(Trainer):
         out.mkdir(parents=True, exist_ok=True)
         weights = {n: p.detach().contiguous().cpu() for n, p in self.model.named_parameters() if p.requires_grad}
         save_file(weights, str(out / TRAINABLE_FILE))
-        torch.save(self.args, out / "training_args.bin")
+        # JSON, not the Trainer's pickled training_args.bin: nothing here is ever unpickled (and
+        # to_json_string masks *_token fields)
+        (out / "training_args.json").write_text(self.args.to_json_string(), encoding="utf-8")
 
     selector: "_SelectOnDev | None" = None
 
@@ -187,6 +196,43 @@ def _peak_memory_mb(device: torch.device, rss: PeakRSS) -> float:
     return rss.peak_mb
 
 
+def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.device,
+                       compute_dtype: torch.dtype, progress: bool = True) -> TrainingArguments:
+    """The TrainingArguments of every adapterx training (bf16 autocast where the base computes in
+    bf16 on a GPU; `settings.optim` and `settings.group_by_length` passed through)."""
+    if settings.optim not in OPTIMS:
+        from adapterx.errors import UnknownChoiceError
+
+        raise UnknownChoiceError("training.optim", settings.optim, OPTIMS)
+    use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
+    return TrainingArguments(
+        output_dir=str(work_dir), per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs, warmup_ratio=settings.warmup_ratio,
+        weight_decay=settings.weight_decay, lr_scheduler_type="linear",
+        logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
+        save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
+        report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
+        dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
+        gradient_checkpointing=settings.gradient_checkpointing, optim=settings.optim,
+        group_by_length=settings.group_by_length, length_column_name=LENGTH_COLUMN,
+        label_names=["labels", "start_positions", "end_positions"])
+
+
+def sequence_length(input_ids: list) -> int:
+    """Tokens of one feature: its length, or for multiple choice (a list per choice) the longest."""
+    return max((len(x) for x in input_ids), default=0) if input_ids and isinstance(input_ids[0], list) \
+        else len(input_ids)
+
+
+def with_lengths(features):
+    """`features` with a `length` column (what the length-grouped sampler sorts by; the Trainer's
+    own fallback would count choices, not tokens, for multiple choice)."""
+    if LENGTH_COLUMN in features.column_names:
+        return features
+    return features.add_column(LENGTH_COLUMN, [sequence_length(ids) for ids in features["input_ids"]])
+
+
 def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
                 work_dir: Path, device: torch.device, compute_dtype: torch.dtype,
                 score_fn: Callable[[], float] | None = None, progress: bool = True,
@@ -196,18 +242,12 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     batch plan)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
-    args = TrainingArguments(
-        output_dir=str(work_dir), per_device_train_batch_size=settings.batch_size,
-        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
-        num_train_epochs=settings.epochs, warmup_ratio=settings.warmup_ratio,
-        weight_decay=settings.weight_decay, lr_scheduler_type="linear",
-        logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
-        save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
-        report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
-        dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
-        gradient_checkpointing=settings.gradient_checkpointing, optim="adamw_torch",
-        label_names=["labels", "start_positions", "end_positions"])
+    if settings.group_by_length:
+        if hasattr(train_features, "add_column"):  # a datasets.Dataset of single examples
+            train_features = with_lengths(train_features)
+        else:  # one item = one whole batch (multi-source training): nothing to group
+            settings = dataclasses.replace(settings, group_by_length=False)
+    args = training_arguments(settings, work_dir, device, compute_dtype, progress)
     selector = _SelectOnDev(model, score_fn) if score_fn else None
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              callbacks=([selector] if selector else []) + list(callbacks or []) or None)

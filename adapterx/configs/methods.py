@@ -25,6 +25,13 @@ class BottleneckSettings:
             raise UnknownChoiceError("bottleneck.architecture", self.architecture, BOTTLENECK_ARCHITECTURES)
         if self.reduction_factor < 1:
             raise ValueError("bottleneck.reduction_factor must be >= 1")
+        from transformers.activations import ACT2FN  # what `adapters` builds the activation from
+
+        valid = sorted({*ACT2FN, "leakyrelu"})  # adapters maps "leakyrelu" to nn.LeakyReLU itself
+        if self.non_linearity.lower() not in valid:
+            from adapterx.errors import UnknownChoiceError
+
+            raise UnknownChoiceError("bottleneck.non_linearity", self.non_linearity, valid)
 
 
 @dataclass
@@ -60,8 +67,8 @@ class FusionSettings:
             raise UnknownChoiceError("fusion.kind", self.kind, ("dynamic", "static"))
         if self.attn_dim < 1:
             raise ValueError("fusion.attn_dim must be >= 1")
-        if self.temperature <= 0:
-            raise ValueError("fusion.temperature must be > 0")
+        if not (self.temperature > 0 and self.temperature < float("inf")):  # nan passes `<= 0`
+            raise ValueError("fusion.temperature must be a finite number > 0")
 
 
 # How `--how` maps onto peft's add_weighted_adapter. adapterx merges the modules' *deltas*

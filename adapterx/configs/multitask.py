@@ -21,7 +21,7 @@ class MultitaskSettings:
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLING_SCHEMES:
             raise UnknownChoiceError("multitask.sampling", self.sampling, SAMPLING_SCHEMES)
-        if self.temperature <= 0:
+        if not (self.temperature > 0 and self.temperature < float("inf")):  # nan passes `<= 0`
             raise AdapterxError(f"multitask.temperature must be > 0, got {self.temperature}",
                                 "use e.g. multitask.temperature=2.0")
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapterx.configs.data import DataSettings
 from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
 from adapterx.configs.multitask import MixSettings, MlmSettings, MultitaskSettings
 from adapterx.errors import AdapterxError
+
+
+# The optimizers `training.optim` may name (transformers' names): torch AdamW (foreach), its fused
+# kernel, and bitsandbytes' 8-bit AdamW (a quarter of AdamW's state memory).
+OPTIMS = ("adamw_torch", "adamw_torch_fused", "adamw_bnb_8bit")
 
 
 @dataclass
@@ -35,17 +42,38 @@ class TrainingConfig:
     logging_steps: int = 50
     save_checkpoints: bool = True
     gradient_checkpointing: bool = False
+    optim: str = field(default="adamw_torch", metadata={
+        "help": "adamw_torch | adamw_torch_fused (GPU: faster, same update) | adamw_bnb_8bit (8-bit state)"})
+    group_by_length: bool = field(default=False, metadata={
+        "help": "batch examples of similar length (less padding, faster; changes batch order)"})
 
     def __post_init__(self) -> None:
+        if self.optim not in OPTIMS:
+            from adapterx.errors import UnknownChoiceError
+
+            raise UnknownChoiceError("training.optim", self.optim, OPTIMS)
         for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
             if getattr(self, name) < 1:
                 raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("learning_rate", "epochs"):
             value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise AdapterxError(f"training.{name} must be > 0, got {value}")
+            # nan passes `<= 0` and inf makes the Trainer overflow: both must be refused here
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                raise AdapterxError(f"training.{name} must be a finite number > 0, got {value}")
         if not 0 <= self.warmup_ratio < 1:
             raise AdapterxError(f"training.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise AdapterxError(f"training.weight_decay must be a finite number >= 0, got {self.weight_decay}")
+        for name in ("max_train_examples", "max_eval_examples", "max_dev_examples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise AdapterxError(f"training.{name} must be >= 1 (or none: all), got {value}")
+        if self.max_seq_length is not None and self.max_seq_length < 16:
+            raise AdapterxError(f"training.max_seq_length must be >= 16, got {self.max_seq_length}")
+        if self.doc_stride is not None and not (
+                1 <= self.doc_stride < (self.max_seq_length or float("inf"))):
+            raise AdapterxError(f"training.doc_stride must be >= 1 and below training.max_seq_length, "
+                                f"got {self.doc_stride}")
 
 
 @dataclass
@@ -62,6 +90,9 @@ class RetrievalSettings:
     def __post_init__(self) -> None:
         if self.layer is not None and self.layer < 0:
             raise AdapterxError(f"retrieval.layer must be >= 0, got {self.layer}")
+        if self.batch_size < 1 or self.max_seq_length < 8:
+            raise AdapterxError(f"retrieval.batch_size must be >= 1 and retrieval.max_seq_length >= 8, "
+                                f"got {self.batch_size} and {self.max_seq_length}")
 
 
 @dataclass
@@ -98,8 +129,12 @@ class RunConfig:
     multitask: MultitaskSettings = field(default_factory=MultitaskSettings)
     mix: MixSettings = field(default_factory=MixSettings)
     mlm: MlmSettings = field(default_factory=MlmSettings)
+    # Malformed rows (`data.on_bad_row`) and the train/eval leakage guard (`data.leakage`).
+    data: DataSettings = field(default_factory=DataSettings)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.seed < 2**32:  # numpy's seed range; set_seed fails outside it
+            raise AdapterxError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.head_init not in ("auto", "fresh"):
             from adapterx.errors import UnknownChoiceError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from adapterx.data.bad_rows import active_log
 from adapterx.errors import DataError
 from adapterx.tasks import Task, get_task
 
@@ -20,6 +21,8 @@ def load_examples(task: Task | str, split: str, lang: str = "en", data_dir: str 
         from adapterx.data.hub import load_hub_split
 
         examples = load_hub_split(task.hub or task.name, real_split, lang)
+    if (log := active_log()) is not None:  # rows data.on_bad_row=skip left out: say so once per file
+        log.announce()
     if not examples:
         raise DataError(f"the {task.name} {split} split for {lang!r} is empty",
                         hint="check the data files or the Hub dataset")

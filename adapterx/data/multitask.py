@@ -32,7 +32,9 @@ def task_probabilities(sizes: list[int], scheme: str, temperature: float = 2.0) 
     elif scheme == "proportional":
         weights = sizes_arr
     else:
-        weights = sizes_arr ** (1.0 / temperature)
+        # in log space: n^(1/T) overflows to inf (and p to nan) for small T; T -> 0 picks the largest
+        logs = np.log(np.maximum(sizes_arr, 1e-300)) / temperature
+        weights = np.exp(logs - logs.max())
     return (weights / weights.sum()).tolist()
 
 

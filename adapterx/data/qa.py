@@ -35,7 +35,9 @@ def _tokenize_windows(examples: dict[str, list], tokenizer: Any, max_length: int
             "load it with use_fast=True"
         )
     if not 0 <= doc_stride < max_length:
-        raise ValueError(f"doc_stride ({doc_stride}) must be >= 0 and < max_length ({max_length})")
+        # a config error (e.g. training.max_seq_length=64 under a task's doc_stride of 128), not a bug
+        raise DataError(f"doc_stride ({doc_stride}) must be >= 0 and < max_length ({max_length})",
+                        hint="set training.doc_stride below training.max_seq_length")
     # Some datasets (e.g. TyDiQA, MLQA) have questions with long runs of leading spaces
     # that waste window room and can make truncation of the context impossible.
     questions = [q.lstrip() for q in examples["question"]]

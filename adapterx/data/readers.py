@@ -3,6 +3,8 @@
 Readers go by column / field names, never positions, so that a user can unpack the official
 archives into ``--data-dir`` unchanged. Every malformed row raises ``DataError`` naming the file and
 the line (or, for JSON documents, the JSON path such as ``data[3].paragraphs[2].qas[0]``).
+Row-level checks run inside ``with bad_row(path, line):`` so that ``data.on_bad_row=skip`` can
+leave a malformed row out (adapterx.data.bad_rows); file-level checks stay errors.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapterx.data.bad_rows import bad_row, skipped_in
 from adapterx.errors import DataError
 
 NLI_LABELS: tuple[str, ...] = ("entailment", "neutral", "contradiction")
@@ -67,6 +70,9 @@ def _lines(text: str) -> list[str]:
 def _nonempty(examples: list, path: Path, what: str = "examples") -> list:
     """Raise DataError on an empty split: silently training on nothing hides a broken download."""
     if not examples:
+        if skipped := skipped_in(path):
+            raise DataError(f"no {what} left: all {skipped} rows were malformed and skipped "
+                            "(data.on_bad_row=skip)", path)
         raise DataError(f"no {what} found; the file is empty or has only a header", path)
     return examples
 
@@ -88,13 +94,15 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
         if not raw.strip():
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", p, lineno) from None
-        if not isinstance(obj, dict):
-            raise DataError(f"expected a JSON object per line, got {type(obj).__name__}", p, lineno)
-        yield lineno, obj
+        with bad_row(p, lineno) as row:
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", p, lineno) from None
+            if not isinstance(obj, dict):
+                raise DataError(f"expected a JSON object per line, got {type(obj).__name__}", p, lineno)
+        if not row.skipped:
+            yield lineno, obj
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -127,10 +135,11 @@ def read_tsv_dicts(path: str | Path, required: Sequence[str] = ()) -> list[tuple
         # means a tab inside a text field or a truncated row, and the columns would be shifted.
         while len(fields) > len(header) and not fields[-1]:
             fields = fields[:-1]
-        if len(fields) != len(header):
-            raise DataError(f"expected {len(header)} tab-separated fields ({', '.join(header)}), "
-                            f"found {len(fields)}", p, lineno)
-        rows.append((lineno, dict(zip(header, fields, strict=True))))
+        with bad_row(p, lineno):
+            if len(fields) != len(header):
+                raise DataError(f"expected {len(header)} tab-separated fields ({', '.join(header)}), "
+                                f"found {len(fields)}", p, lineno)
+            rows.append((lineno, dict(zip(header, fields, strict=True))))
     return rows
 
 
@@ -161,13 +170,14 @@ def read_glue_nli_tsv(path: str | Path, labels: Collection[str] = NLI_LABELS) ->
     id_col = "pairID" if "pairID" in header else "index" if "index" in header else None
     examples = []
     for lineno, row in rows:
-        label = _nli_label(row, label_col, labels, p, lineno)
-        if label is None:
-            continue
-        examples.append({
-            "id": row[id_col] if id_col else str(lineno),
-            "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
-        })
+        with bad_row(p, lineno):
+            label = _nli_label(row, label_col, labels, p, lineno)
+            if label is None:
+                continue
+            examples.append({
+                "id": row[id_col] if id_col else str(lineno),
+                "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
+            })
     return _nonempty(examples, p)
 
 
@@ -181,20 +191,21 @@ def read_xnli_tsv(path: str | Path, languages: Collection[str] | None = None,
     by_lang: dict[str, list[dict[str, Any]]] = {}
     present: set[str] = set()
     for lineno, row in rows:
-        lang = row["language"].strip()
-        if not lang:
-            raise DataError("empty 'language' field", p, lineno)
-        present.add(lang)
-        if wanted is not None and lang not in wanted:
-            continue
-        label = _nli_label(row, "gold_label", labels, p, lineno)
-        if label is None:
-            continue
-        examples = by_lang.setdefault(lang, [])
-        examples.append({
-            "id": row["pairID"] if has_pair_id else f"{lang}-{len(examples)}",
-            "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
-        })
+        with bad_row(p, lineno):
+            lang = row["language"].strip()
+            if not lang:
+                raise DataError("empty 'language' field", p, lineno)
+            present.add(lang)
+            if wanted is not None and lang not in wanted:
+                continue
+            label = _nli_label(row, "gold_label", labels, p, lineno)
+            if label is None:
+                continue
+            examples = by_lang.setdefault(lang, [])
+            examples.append({
+                "id": row["pairID"] if has_pair_id else f"{lang}-{len(examples)}",
+                "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
+            })
     _nonempty(rows, p, "XNLI rows")
     if absent := sorted((wanted if wanted is not None else present) - set(by_lang)):
         raise DataError(f"no labelled rows for language(s) {', '.join(absent)}; "
@@ -214,24 +225,30 @@ def read_siqa(jsonl_path: str | Path, labels_path: str | Path) -> list[dict[str,
     while label_lines and not label_lines[-1].strip():  # a trailing newline is not a label
         label_lines.pop()
     _nonempty(records, jp, "SocialIQA questions")
-    if len(records) != len(label_lines):
-        raise DataError(f"{jp.name} has {len(records)} questions but {lp.name} has "
+    # Labels pair with the non-blank lines of the .jsonl by position, counting lines that
+    # data.on_bad_row=skip left out, so that one bad line does not shift every later label.
+    position = {lineno: n for n, lineno in enumerate(
+        i for i, raw in enumerate(_lines(_read_text(jp)), start=1) if raw.strip())}
+    if len(position) != len(label_lines):
+        raise DataError(f"{jp.name} has {len(position)} questions but {lp.name} has "
                         f"{len(label_lines)} labels; the files must have one label per question "
                         f"({jp} vs {lp})", lp)
     examples = []
     split = jp.name.removesuffix(".jsonl")
-    for n, ((lineno, row), raw_label) in enumerate(zip(records, label_lines, strict=True)):
-        label = raw_label.strip()
-        if label not in ("1", "2", "3"):
-            raise DataError(f"bad label {label!r}; valid values: 1, 2, 3", lp, n + 1)
-        examples.append({
-            "id": str(row["id"]) if "id" in row else f"{split}-{n}",
-            "context": _field(row, "context", jp, lineno),
-            "question": _field(row, "question", jp, lineno),
-            "choices": [_field(row, k, jp, lineno) for k in ("answerA", "answerB", "answerC")],
-            "label": int(label) - 1,
-        })
-    return examples
+    for lineno, row in records:
+        n = position[lineno]
+        with bad_row(jp, lineno):
+            label = label_lines[n].strip()
+            if label not in ("1", "2", "3"):
+                raise DataError(f"bad label {label!r}; valid values: 1, 2, 3", lp, n + 1)
+            examples.append({
+                "id": str(row["id"]) if "id" in row else f"{split}-{n}",
+                "context": _field(row, "context", jp, lineno),
+                "question": _field(row, "question", jp, lineno),
+                "choices": [_field(row, k, jp, lineno) for k in ("answerA", "answerB", "answerC")],
+                "label": int(label) - 1,
+            })
+    return _nonempty(examples, jp, "SocialIQA questions")
 
 
 def read_copa_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -239,25 +256,26 @@ def read_copa_jsonl(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
-        kind = _field(row, "question", p, lineno)
-        if kind not in COPA_QUESTIONS:
-            raise DataError(f"bad question {kind!r}; valid values: {', '.join(COPA_QUESTIONS)}",
-                            p, lineno)
-        label = row.get("label", -1)
-        # bool is an int subclass; `true` in a label field is a broken file, not choice 1.
-        if label is None:
-            label = -1
-        if isinstance(label, bool) or not isinstance(label, int) or label not in (-1, 0, 1):
-            raise DataError(f"bad label {label!r}; valid values: 0, 1 (or absent / -1 when "
-                            "unlabelled)", p, lineno)
-        examples.append({
-            # idx is what XTREME's XCOPA predictions are keyed by; files without it count lines.
-            "id": str(row.get("idx", n)),
-            "context": _field(row, "premise", p, lineno),
-            "question": COPA_QUESTIONS[kind],
-            "choices": [_field(row, "choice1", p, lineno), _field(row, "choice2", p, lineno)],
-            "label": label,
-        })
+        with bad_row(p, lineno):
+            kind = _field(row, "question", p, lineno)
+            if kind not in COPA_QUESTIONS:
+                raise DataError(f"bad question {kind!r}; valid values: {', '.join(COPA_QUESTIONS)}",
+                                p, lineno)
+            label = row.get("label", -1)
+            # bool is an int subclass; `true` in a label field is a broken file, not choice 1.
+            if label is None:
+                label = -1
+            if isinstance(label, bool) or not isinstance(label, int) or label not in (-1, 0, 1):
+                raise DataError(f"bad label {label!r}; valid values: 0, 1 (or absent / -1 when "
+                                "unlabelled)", p, lineno)
+            examples.append({
+                # idx is what XTREME's XCOPA predictions are keyed by; files without it count lines.
+                "id": str(row.get("idx", n)),
+                "context": _field(row, "premise", p, lineno),
+                "question": COPA_QUESTIONS[kind],
+                "choices": [_field(row, "choice1", p, lineno), _field(row, "choice2", p, lineno)],
+                "label": label,
+            })
     return _nonempty(examples, p)
 
 
@@ -311,40 +329,54 @@ def _iter_squad(doc: Any, path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         raise DataError("not a SQuAD-format file: expected a JSON object with a 'data' list", path)
     for a, article in enumerate(_as_list(doc["data"], "data", path)):
         art_where = f"data[{a}]"
-        if not isinstance(article, dict):
-            raise DataError(f"{art_where}: expected an object with 'paragraphs'", path)
-        title = article.get("title", "")
-        paragraphs = _as_list(article.get("paragraphs"), f"{art_where}.paragraphs", path)
+        with bad_row(path, art_where) as row:
+            if not isinstance(article, dict):
+                raise DataError(f"{art_where}: expected an object with 'paragraphs'", path)
+            title = article.get("title", "")
+            paragraphs = _as_list(article.get("paragraphs"), f"{art_where}.paragraphs", path)
+        if row.skipped:
+            continue
         for pi, para in enumerate(paragraphs):
             p_where = f"{art_where}.paragraphs[{pi}]"
-            if not isinstance(para, dict):
-                raise DataError(f"{p_where}: expected an object with 'context' and 'qas'", path)
-            context = _field(para, "context", path, None, f"{p_where}: ")
-            for qi, qa in enumerate(_as_list(para.get("qas"), f"{p_where}.qas", path)):
-                where = f"{p_where}.qas[{qi}]"
-                if not isinstance(qa, dict):
-                    raise DataError(f"{where}: expected an object with 'id' and 'question'", path)
-                qid = qa.get("id")
-                if not isinstance(qid, (str, int)) or isinstance(qid, bool):
-                    raise DataError(f"{where}: missing or invalid field 'id'", path)
-                where = f"{where} (id {qid})"
-                question = _field(qa, "question", path, None, f"{where}: ")
-                texts: list[str] = []
-                starts: list[int] = []
-                # v2.0 unanswerable questions keep 'plausible_answers' only; they have no answer.
-                if not qa.get("is_impossible", False):
-                    for ai, ans in enumerate(_as_list(qa.get("answers", []), f"{where}.answers", path)):
-                        a_where = f"{where}.answers[{ai}]"
-                        if not isinstance(ans, dict):
-                            raise DataError(f"{a_where}: expected an object", path)
-                        text = _field(ans, "text", path, None, f"{a_where}: ")
-                        if "answer_start" not in ans:
-                            raise DataError(f"{a_where}: missing field 'answer_start'", path)
-                        starts.append(_fix_answer_start(context, text, ans["answer_start"],
-                                                        a_where, path))
-                        texts.append(text)
-                yield where, {"id": str(qid), "title": str(title or ""), "context": context,
-                       "question": question, "answers": {"text": texts, "answer_start": starts}}
+            with bad_row(path, p_where) as row:
+                if not isinstance(para, dict):
+                    raise DataError(f"{p_where}: expected an object with 'context' and 'qas'", path)
+                context = _field(para, "context", path, None, f"{p_where}: ")
+                qas = _as_list(para.get("qas"), f"{p_where}.qas", path)
+            if row.skipped:
+                continue
+            for qi, qa in enumerate(qas):
+                example = None
+                with bad_row(path, f"{p_where}.qas[{qi}]"):
+                    where, example = _squad_question(qa, context, title, f"{p_where}.qas[{qi}]", path)
+                if example is not None:
+                    yield where, example
+
+
+def _squad_question(qa: Any, context: str, title: Any, where: str, path: Path) -> tuple[str, dict[str, Any]]:
+    """One SQuAD question object -> (json path with id, example), checking answers and offsets."""
+    if not isinstance(qa, dict):
+        raise DataError(f"{where}: expected an object with 'id' and 'question'", path)
+    qid = qa.get("id")
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool):
+        raise DataError(f"{where}: missing or invalid field 'id'", path)
+    where = f"{where} (id {qid})"
+    question = _field(qa, "question", path, None, f"{where}: ")
+    texts: list[str] = []
+    starts: list[int] = []
+    # v2.0 unanswerable questions keep 'plausible_answers' only; they have no answer.
+    if not qa.get("is_impossible", False):
+        for ai, ans in enumerate(_as_list(qa.get("answers", []), f"{where}.answers", path)):
+            a_where = f"{where}.answers[{ai}]"
+            if not isinstance(ans, dict):
+                raise DataError(f"{a_where}: expected an object", path)
+            text = _field(ans, "text", path, None, f"{a_where}: ")
+            if "answer_start" not in ans:
+                raise DataError(f"{a_where}: missing field 'answer_start'", path)
+            starts.append(_fix_answer_start(context, text, ans["answer_start"], a_where, path))
+            texts.append(text)
+    return where, {"id": str(qid), "title": str(title or ""), "context": context,
+                   "question": question, "answers": {"text": texts, "answer_start": starts}}
 
 
 def read_squad_json(path: str | Path) -> list[dict[str, Any]]:
@@ -361,10 +393,13 @@ def read_tydiqa_goldp_json(path: str | Path, languages: Collection[str] | None =
     by_lang: dict[str, list[dict[str, Any]]] = {}
     present: set[str] = set()
     for where, ex in _nonempty(list(_iter_squad(_load_json(p), p)), p, "questions"):
-        lang = TYDIQA_PREFIXES.get(ex["id"].split("-", 1)[0])
-        if lang is None:
-            raise DataError(f"{where}: id {ex['id']!r} has no known language prefix; "
-                            f"valid prefixes: {', '.join(TYDIQA_PREFIXES)}", p)
+        with bad_row(p, where) as row:
+            lang = TYDIQA_PREFIXES.get(ex["id"].split("-", 1)[0])
+            if lang is None:
+                raise DataError(f"{where}: id {ex['id']!r} has no known language prefix; "
+                                f"valid prefixes: {', '.join(TYDIQA_PREFIXES)}", p)
+        if row.skipped:
+            continue
         present.add(lang)
         if wanted is None or lang in wanted:
             by_lang.setdefault(lang, []).append(ex)

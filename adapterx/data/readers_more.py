@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from adapterx.data.bad_rows import bad_row
 from adapterx.data.readers import (
     NLI_LABELS, _check_file, _field, _nli_label, _nonempty, _read_text, iter_jsonl, read_squad_json,
     read_tsv_dicts,
@@ -65,8 +66,9 @@ def read_pawsx_tsv(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for lineno, row in read_tsv_dicts(p, required=("id", "sentence1", "sentence2", "label")):
-        examples.append({"id": row["id"], "text_a": row["sentence1"], "text_b": row["sentence2"],
-                         "label": _label_name(row["label"], {"0": "0", "1": "1"}, "label", p, lineno)})
+        with bad_row(p, lineno):
+            examples.append({"id": row["id"], "text_a": row["sentence1"], "text_b": row["sentence2"],
+                             "label": _label_name(row["label"], {"0": "0", "1": "1"}, "label", p, lineno)})
     return _nonempty(examples, p)
 
 
@@ -75,12 +77,13 @@ def read_anli_jsonl(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for lineno, row in iter_jsonl(p):
-        examples.append({
-            "id": _field(row, "uid", p, lineno),
-            "text_a": _field(row, "context", p, lineno),
-            "text_b": _field(row, "hypothesis", p, lineno),
-            "label": _label_name(_field(row, "label", p, lineno), ANLI_LABELS, "label", p, lineno),
-        })
+        with bad_row(p, lineno):
+            examples.append({
+                "id": _field(row, "uid", p, lineno),
+                "text_a": _field(row, "context", p, lineno),
+                "text_b": _field(row, "hypothesis", p, lineno),
+                "label": _label_name(_field(row, "label", p, lineno), ANLI_LABELS, "label", p, lineno),
+            })
     return _nonempty(examples, p)
 
 
@@ -89,16 +92,17 @@ def read_snli_jsonl(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
-        _field(row, "gold_label", p, lineno)  # present and a string, before _nli_label reads it
-        label = _nli_label(row, "gold_label", NLI_LABELS, p, lineno)
-        if label is None:  # no annotator consensus: not an example
-            continue
-        examples.append({
-            "id": str(row.get("pairID", n)),
-            "text_a": _field(row, "sentence1", p, lineno),
-            "text_b": _field(row, "sentence2", p, lineno),
-            "label": label,
-        })
+        with bad_row(p, lineno):
+            _field(row, "gold_label", p, lineno)  # present and a string, before _nli_label reads it
+            label = _nli_label(row, "gold_label", NLI_LABELS, p, lineno)
+            if label is None:  # no annotator consensus: not an example
+                continue
+            examples.append({
+                "id": str(row.get("pairID", n)),
+                "text_a": _field(row, "sentence1", p, lineno),
+                "text_b": _field(row, "sentence2", p, lineno),
+                "label": label,
+            })
     return _nonempty(examples, p)
 
 
@@ -111,10 +115,11 @@ def read_qqp_tsv(path: str | Path) -> list[dict[str, Any]]:
     rows = read_tsv_dicts(p, required=("id", "question1", "question2"))
     examples = []
     for lineno, row in rows:
-        label = ("" if "is_duplicate" not in row
-                 else _label_name(row["is_duplicate"], QQP_LABELS, "is_duplicate", p, lineno))
-        examples.append({"id": row["id"], "text_a": row["question1"], "text_b": row["question2"],
-                         "label": label})
+        with bad_row(p, lineno):
+            label = ("" if "is_duplicate" not in row
+                     else _label_name(row["is_duplicate"], QQP_LABELS, "is_duplicate", p, lineno))
+            examples.append({"id": row["id"], "text_a": row["question1"], "text_b": row["question2"],
+                             "label": label})
     return _nonempty(examples, p)
 
 
@@ -126,9 +131,10 @@ def read_sst2_tsv(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for lineno, row in read_tsv_dicts(p, required=("sentence",)):
-        label = "" if "label" not in row else _label_name(row["label"], SST2_LABELS, "label", p, lineno)
-        examples.append({"id": row.get("index", str(lineno)), "text_a": row["sentence"],
-                         "text_b": None, "label": label})
+        with bad_row(p, lineno):
+            label = "" if "label" not in row else _label_name(row["label"], SST2_LABELS, "label", p, lineno)
+            examples.append({"id": row.get("index", str(lineno)), "text_a": row["sentence"],
+                             "text_b": None, "label": label})
     return _nonempty(examples, p)
 
 
@@ -144,19 +150,20 @@ def read_hellaswag_jsonl(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
-        endings = row.get("endings")
-        if not (isinstance(endings, list) and len(endings) == 4
-                and all(isinstance(e, str) for e in endings)):
-            raise DataError(f"field 'endings' must be a list of 4 strings, got {endings!r}",
-                            p, lineno)
-        label = row.get("label")
-        examples.append({
-            "id": str(row.get("ind", n)),
-            "context": _field(row, "ctx", p, lineno),
-            "question": "",
-            "choices": list(endings),
-            "label": -1 if label is None else _choice_index(label, 4, p, lineno),
-        })
+        with bad_row(p, lineno):
+            endings = row.get("endings")
+            if not (isinstance(endings, list) and len(endings) == 4
+                    and all(isinstance(e, str) for e in endings)):
+                raise DataError(f"field 'endings' must be a list of 4 strings, got {endings!r}",
+                                p, lineno)
+            label = row.get("label")
+            examples.append({
+                "id": str(row.get("ind", n)),
+                "context": _field(row, "ctx", p, lineno),
+                "question": "",
+                "choices": list(endings),
+                "label": -1 if label is None else _choice_index(label, 4, p, lineno),
+            })
     return _nonempty(examples, p)
 
 
@@ -182,16 +189,17 @@ def read_cosmosqa_csv(path: str | Path) -> list[dict[str, Any]]:
             lineno, start = start, reader.line_num + 1
             if not fields or not any(f.strip() for f in fields):
                 continue
-            if len(fields) != len(header):
-                raise DataError(f"expected {len(header)} comma-separated fields "
-                                f"({', '.join(header)}), found {len(fields)}", p, lineno)
-            row = dict(zip(header, fields, strict=True))
-            examples.append({
-                "id": row.get("id") or str(len(examples)),
-                "context": row["context"], "question": row["question"],
-                "choices": [row[a] for a in answers],
-                "label": _choice_index(row["label"], 4, p, lineno) if "label" in row else -1,
-            })
+            with bad_row(p, lineno):
+                if len(fields) != len(header):
+                    raise DataError(f"expected {len(header)} comma-separated fields "
+                                    f"({', '.join(header)}), found {len(fields)}", p, lineno)
+                row = dict(zip(header, fields, strict=True))
+                examples.append({
+                    "id": row.get("id") or str(len(examples)),
+                    "context": row["context"], "question": row["question"],
+                    "choices": [row[a] for a in answers],
+                    "label": _choice_index(row["label"], 4, p, lineno) if "label" in row else -1,
+                })
     except csv.Error as e:  # e.g. a quote opened and never closed
         raise DataError(f"malformed CSV ({e})", p, reader.line_num) from None
     return _nonempty(examples, p)
@@ -206,30 +214,31 @@ def read_commonsenseqa_jsonl(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     examples = []
     for lineno, row in iter_jsonl(p):
-        question = row.get("question")
-        if not isinstance(question, dict):
-            raise DataError("field 'question' must be an object with 'stem' and 'choices'",
-                            p, lineno)
-        choices = question.get("choices")
-        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
-            raise DataError("field 'question.choices' must be a list of {label, text} objects",
-                            p, lineno)
-        by_key = {_field(c, "label", p, lineno, "question.choices: "):
-                  _field(c, "text", p, lineno, "question.choices: ") for c in choices}
-        if sorted(by_key) != list(CSQA_KEYS) or len(choices) != len(CSQA_KEYS):
-            raise DataError(f"expected 5 choices labelled A-E, got labels "
-                            f"{[c.get('label') for c in choices]}", p, lineno)
-        key = row.get("answerKey")
-        if key is not None and key not in CSQA_KEYS:
-            raise DataError(f"bad answerKey {key!r}; valid values: {', '.join(CSQA_KEYS)}",
-                            p, lineno)
-        examples.append({
-            "id": _field(row, "id", p, lineno),
-            "context": "",
-            "question": _field(question, "stem", p, lineno, "question: "),
-            "choices": [by_key[k] for k in CSQA_KEYS],
-            "label": -1 if key is None else CSQA_KEYS.index(key),
-        })
+        with bad_row(p, lineno):
+            question = row.get("question")
+            if not isinstance(question, dict):
+                raise DataError("field 'question' must be an object with 'stem' and 'choices'",
+                                p, lineno)
+            choices = question.get("choices")
+            if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+                raise DataError("field 'question.choices' must be a list of {label, text} objects",
+                                p, lineno)
+            by_key = {_field(c, "label", p, lineno, "question.choices: "):
+                      _field(c, "text", p, lineno, "question.choices: ") for c in choices}
+            if sorted(by_key) != list(CSQA_KEYS) or len(choices) != len(CSQA_KEYS):
+                raise DataError(f"expected 5 choices labelled A-E, got labels "
+                                f"{[c.get('label') for c in choices]}", p, lineno)
+            key = row.get("answerKey")
+            if key is not None and key not in CSQA_KEYS:
+                raise DataError(f"bad answerKey {key!r}; valid values: {', '.join(CSQA_KEYS)}",
+                                p, lineno)
+            examples.append({
+                "id": _field(row, "id", p, lineno),
+                "context": "",
+                "question": _field(question, "stem", p, lineno, "question: "),
+                "choices": [by_key[k] for k in CSQA_KEYS],
+                "label": -1 if key is None else CSQA_KEYS.index(key),
+            })
     return _nonempty(examples, p)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from adapterx.data.bad_rows import bad_row
 from adapterx.data.readers import _check_file, _lines, _nonempty, _read_text
 from adapterx.errors import DataError
 
@@ -54,15 +55,16 @@ def _id_text_map(path: Path) -> dict[str, str]:
     for lineno, raw in enumerate(_lines(_read_text(_check_file(path))), start=1):
         if not raw.strip():
             continue
-        fields = raw.split("\t")
-        if len(fields) != 2:
-            raise DataError(f"expected 'id<TAB>sentence' (2 fields), found {len(fields)}", path, lineno)
-        if not fields[0].strip() or not fields[1].strip():
-            raise DataError("empty sentence id or text in 'id<TAB>sentence'", path, lineno)
-        sent_id = fields[0].strip()
-        if sent_id in sentences:
-            raise DataError(f"duplicate sentence id {sent_id!r}", path, lineno)
-        sentences[sent_id] = fields[1].strip()
+        with bad_row(path, lineno):
+            fields = raw.split("\t")
+            if len(fields) != 2:
+                raise DataError(f"expected 'id<TAB>sentence' (2 fields), found {len(fields)}", path, lineno)
+            if not fields[0].strip() or not fields[1].strip():
+                raise DataError("empty sentence id or text in 'id<TAB>sentence'", path, lineno)
+            sent_id = fields[0].strip()
+            if sent_id in sentences:
+                raise DataError(f"duplicate sentence id {sent_id!r}", path, lineno)
+            sentences[sent_id] = fields[1].strip()
     _nonempty(list(sentences), path, "sentences")
     return sentences
 
@@ -96,15 +98,16 @@ def read_bucc(folder: str | Path, src_lang: str, split: str) -> dict[str, Any]:
     for lineno, raw in enumerate(_lines(_read_text(gold_path)), start=1):
         if not raw.strip():
             continue
-        fields = [f.strip() for f in raw.split("\t")]
-        if len(fields) != 2:
-            raise DataError(f"expected 'src_id<TAB>en_id' (2 fields), found {len(fields)}",
-                            gold_path, lineno)
-        src_id, en_id = fields
-        # A gold id absent from the sentence files means files from different splits or pairs.
-        for sid, sents, lang in ((src_id, source, src_lang), (en_id, target, "en")):
-            if sid not in sents:
-                raise DataError(f"gold id {sid!r} is not in the {lang} sentence file "
-                                f"{pair}.{split}.{lang}", gold_path, lineno)
-        gold.append((src_id, en_id))
+        with bad_row(gold_path, lineno):
+            fields = [f.strip() for f in raw.split("\t")]
+            if len(fields) != 2:
+                raise DataError(f"expected 'src_id<TAB>en_id' (2 fields), found {len(fields)}",
+                                gold_path, lineno)
+            src_id, en_id = fields
+            # A gold id absent from the sentence files means files from different splits or pairs.
+            for sid, sents, lang in ((src_id, source, src_lang), (en_id, target, "en")):
+                if sid not in sents:
+                    raise DataError(f"gold id {sid!r} is not in the {lang} sentence file "
+                                    f"{pair}.{split}.{lang}", gold_path, lineno)
+            gold.append((src_id, en_id))
     return {"source": source, "target": target, "gold": gold, "note": ""}

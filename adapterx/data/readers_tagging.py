@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from adapterx.data.bad_rows import bad_row
 from adapterx.data.readers import _check_file, _lines, _nonempty, _read_text
 from adapterx.errors import DataError
 
@@ -52,13 +53,14 @@ def read_conllu_upos(path: str | Path) -> list[dict[str, Any]]:
     tokens: list[str] = []
     tags: list[str] = []
     sent_id: str | None = None
+    bad = False  # a line of this sentence was malformed and skipped (data.on_bad_row=skip)
 
     def flush() -> None:
-        nonlocal tokens, tags, sent_id
-        if tokens:  # a block of comments alone is not a sentence
+        nonlocal tokens, tags, sent_id, bad
+        if tokens and not bad:  # a block of comments alone is not a sentence
             labelled = tags[0] != "_"
             examples.append(_example(p, len(examples), tokens, tags if labelled else [], sent_id))
-        tokens, tags, sent_id = [], [], None
+        tokens, tags, sent_id, bad = [], [], None, False
 
     for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
         if not raw.strip():
@@ -68,31 +70,40 @@ def read_conllu_upos(path: str | Path) -> list[dict[str, Any]]:
             if not tokens and (m := _SENT_ID.match(raw)):
                 sent_id = m.group(1)
             continue
-        fields = raw.split("\t")
-        if len(fields) != len(CONLLU_COLUMNS):
-            raise DataError(f"expected {len(CONLLU_COLUMNS)} tab-separated CoNLL-U columns "
-                            f"({' '.join(CONLLU_COLUMNS)}), found {len(fields)}", p, lineno)
-        tok_id, form, upos = fields[0], fields[1], fields[3]
-        if _RANGE_ID.fullmatch(tok_id) or _EMPTY_ID.fullmatch(tok_id):
+        if bad:  # the rest of a skipped sentence: its word IDs no longer line up
             continue
-        if not _WORD_ID.fullmatch(tok_id):
-            raise DataError(f"bad word ID {tok_id!r}; expected an integer, a range like 3-4 or "
-                            "an empty node like 5.1", p, lineno)
-        if int(tok_id) != len(tokens) + 1:
-            # Out-of-sequence IDs mean a missing blank line between sentences or a cut file.
-            raise DataError(f"word ID {tok_id} out of sequence (expected {len(tokens) + 1}); "
-                            "is a blank line between sentences missing?", p, lineno)
-        if not form:
-            raise DataError("empty FORM column", p, lineno)
-        if upos != "_" and upos not in UPOS_TAGS:
-            raise DataError(f"unknown UPOS tag {upos!r}; valid tags: {', '.join(sorted(UPOS_TAGS))} "
-                            "(or '_' when unlabelled)", p, lineno)
-        if tags and (upos == "_") != (tags[0] == "_"):
-            raise DataError("UPOS '_' (unlabelled) mixed with real tags in one sentence", p, lineno)
-        tokens.append(form)
-        tags.append(upos)
+        with bad_row(p, lineno) as row:
+            _conllu_word(raw, tokens, tags, p, lineno)
+        bad = row.skipped
     flush()
     return _nonempty(examples, p, "sentences")
+
+
+def _conllu_word(raw: str, tokens: list[str], tags: list[str], p: Path, lineno: int) -> None:
+    """Check one CoNLL-U word line and append its FORM and UPOS (ranges and empty nodes: nothing)."""
+    fields = raw.split("\t")
+    if len(fields) != len(CONLLU_COLUMNS):
+        raise DataError(f"expected {len(CONLLU_COLUMNS)} tab-separated CoNLL-U columns "
+                        f"({' '.join(CONLLU_COLUMNS)}), found {len(fields)}", p, lineno)
+    tok_id, form, upos = fields[0], fields[1], fields[3]
+    if _RANGE_ID.fullmatch(tok_id) or _EMPTY_ID.fullmatch(tok_id):
+        return
+    if not _WORD_ID.fullmatch(tok_id):
+        raise DataError(f"bad word ID {tok_id!r}; expected an integer, a range like 3-4 or "
+                        "an empty node like 5.1", p, lineno)
+    if int(tok_id) != len(tokens) + 1:
+        # Out-of-sequence IDs mean a missing blank line between sentences or a cut file.
+        raise DataError(f"word ID {tok_id} out of sequence (expected {len(tokens) + 1}); "
+                        "is a blank line between sentences missing?", p, lineno)
+    if not form:
+        raise DataError("empty FORM column", p, lineno)
+    if upos != "_" and upos not in UPOS_TAGS:
+        raise DataError(f"unknown UPOS tag {upos!r}; valid tags: {', '.join(sorted(UPOS_TAGS))} "
+                        "(or '_' when unlabelled)", p, lineno)
+    if tags and (upos == "_") != (tags[0] == "_"):
+        raise DataError("UPOS '_' (unlabelled) mixed with real tags in one sentence", p, lineno)
+    tokens.append(form)
+    tags.append(upos)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,30 +122,35 @@ def read_panx(path: str | Path) -> list[dict[str, Any]]:
     p = _check_file(path)
     sentences: list[list[tuple[int, str, str | None]]] = [[]]
     labelled: bool | None = None
+    bad: set[int] = set()  # sentences with a malformed line (data.on_bad_row=skip): left out
     for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
         if not raw.strip():
-            if sentences[-1]:
+            if sentences[-1] or len(sentences) - 1 in bad:
                 sentences.append([])
             continue
-        fields = [f.strip() for f in raw.split("\t")]
-        if len(fields) > 2:
-            raise DataError(f"expected 'token<TAB>tag' (2 fields), found {len(fields)}", p, lineno)
-        token, tag = fields[0], (fields[1] if len(fields) == 2 else None)
-        if not token:
-            raise DataError("empty token", p, lineno)
-        if tag is None and " " in token and _IOB_TAG.fullmatch(token.rsplit(" ", 1)[1]):
-            # 'Berlin B-LOC' with a space: reading it as an unlabelled token would lose the tags.
-            raise DataError("token and tag separated by a space; PAN-X uses a tab", p, lineno)
-        if tag is not None and not _IOB_TAG.fullmatch(tag):
-            raise DataError(f"bad tag {tag!r}; expected O or B-/I-<type> (e.g. B-PER)", p, lineno)
-        if labelled is None:
-            labelled = tag is not None
-        elif labelled != (tag is not None):
-            raise DataError("a token line without a tag in a file with tags (or the reverse)",
-                            p, lineno)
-        sentences[-1].append((lineno, token, tag))
+        with bad_row(p, lineno) as row:
+            fields = [f.strip() for f in raw.split("\t")]
+            if len(fields) > 2:
+                raise DataError(f"expected 'token<TAB>tag' (2 fields), found {len(fields)}", p, lineno)
+            token, tag = fields[0], (fields[1] if len(fields) == 2 else None)
+            if not token:
+                raise DataError("empty token", p, lineno)
+            if tag is None and " " in token and _IOB_TAG.fullmatch(token.rsplit(" ", 1)[1]):
+                # 'Berlin B-LOC' with a space: reading it as an unlabelled token would lose the tags.
+                raise DataError("token and tag separated by a space; PAN-X uses a tab", p, lineno)
+            if tag is not None and not _IOB_TAG.fullmatch(tag):
+                raise DataError(f"bad tag {tag!r}; expected O or B-/I-<type> (e.g. B-PER)", p, lineno)
+            if labelled is None:
+                labelled = tag is not None
+            elif labelled != (tag is not None):
+                raise DataError("a token line without a tag in a file with tags (or the reverse)",
+                                p, lineno)
+            sentences[-1].append((lineno, token, tag))
+        if row.skipped:
+            bad.add(len(sentences) - 1)
     if not sentences[-1]:
         sentences.pop()
+    sentences = [sent for n, sent in enumerate(sentences) if n not in bad and sent]
     _nonempty(sentences, p, "sentences")
 
     prefixes = {m.group(1) if (m := _PANX_PREFIX.match(tok)) else None
@@ -162,15 +178,16 @@ def read_ccg(path: str | Path) -> list[dict[str, Any]]:
     for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
         if not raw.strip():
             continue
-        tokens: list[str] = []
-        tags: list[str] = []
-        # Split at spaces (and stray tabs) only, not str.split()'s Unicode whitespace: a no-break
-        # space inside a token ("10\u00a0000") is part of the token.
-        for item in (i for i in raw.replace("\t", " ").split(" ") if i):
-            token, bar, tag = item.rpartition("|")
-            if not bar or not token or not tag:
-                raise DataError(f"item {len(tokens) + 1} {item!r} is not 'token|tag'", p, lineno)
-            tokens.append(token)
-            tags.append(tag)
-        examples.append(_example(p, len(examples), tokens, tags))
+        with bad_row(p, lineno):
+            tokens: list[str] = []
+            tags: list[str] = []
+            # Split at spaces (and stray tabs) only, not str.split()'s Unicode whitespace: a no-break
+            # space inside a token ("10\u00a0000") is part of the token.
+            for item in (i for i in raw.replace("\t", " ").split(" ") if i):
+                token, bar, tag = item.rpartition("|")
+                if not bar or not token or not tag:
+                    raise DataError(f"item {len(tokens) + 1} {item!r} is not 'token|tag'", p, lineno)
+                tokens.append(token)
+                tags.append(tag)
+            examples.append(_example(p, len(examples), tokens, tags))
     return _nonempty(examples, p, "sentences")

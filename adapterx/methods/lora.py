@@ -27,6 +27,7 @@ class LoraMethod:
 
         cfg = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                          target_modules=list(settings.target_modules), bias="none")
+        _check_targets(bb, list(settings.target_modules))
         if isinstance(bb.model, PeftModel):
             bb.model.add_adapter(name, cfg)
         else:
@@ -98,3 +99,20 @@ class LoraMethod:
             self.load(bb, path / MERGED, MERGED)
         elif comp.setup == "fuse":
             bb.model.lora_fusion = LoraFusion.load(path, comp.inter)
+
+
+def _check_targets(bb: Backbone, targets: list[str]) -> None:
+    """Refuse `lora.target_modules` naming no Linear layer of the base, listing the names it has
+    (peft would raise a bare error deep inside)."""
+    import torch
+
+    linear = [n for n, m in bb.model.named_modules()
+              if isinstance(m, torch.nn.Linear) or type(m).__name__.startswith("Linear")]
+    # peft matches a target against the end of a module's dotted name ("query", "self.query")
+    missing = [t for t in targets if not any(n == t or n.endswith("." + t) for n in linear)]
+    if missing or not targets:
+        from adapterx.errors import UnknownChoiceError
+
+        names = {n.rsplit(".", 1)[-1] for n in linear}
+        raise UnknownChoiceError("lora.target_modules entry", ",".join(missing) or "(empty)", names,
+                                 hint="name Linear layers of the base, e.g. lora.target_modules=query,value")

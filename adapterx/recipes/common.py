@@ -30,7 +30,8 @@ def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
         learning_rate=t.learning_rate or default_lr, epochs=t.epochs or task.epochs,
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,
         weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
-        save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing)
+        save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing,
+        optim=t.optim, group_by_length=t.group_by_length)
 
 
 def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
@@ -45,11 +46,20 @@ def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
 # cache keys so that changing them reuses finished work.
 TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing")
 EVAL_NOT_IN_KEY = ("batch_size",)
+# Later settings enter cache keys only when changed, so modules trained before they existed keep
+# their keys (their value then was the default).
+TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False}
+
+
+def train_key(settings: TrainSettings) -> dict:
+    """The part of the training settings that enters cache keys."""
+    return {k: v for k, v in asdict(settings).items() if k not in TRAIN_NOT_IN_KEY
+            and not (k in TRAIN_KEY_ONLY_IF_CHANGED and v == TRAIN_KEY_ONLY_IF_CHANGED[k])}
 
 
 def learning_settings(task: Task, cfg: RunConfig) -> dict:
     """The part of the training and evaluation settings that decides the result (for cache keys)."""
-    train = {k: v for k, v in asdict(train_settings(task, cfg)).items() if k not in TRAIN_NOT_IN_KEY}
+    train = train_key(train_settings(task, cfg))
     evals = {k: v for k, v in asdict(eval_settings(task, cfg)).items() if k not in EVAL_NOT_IN_KEY}
     return {"train": train, "eval": evals}
 

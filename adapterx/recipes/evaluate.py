@@ -9,8 +9,10 @@ from pathlib import Path
 from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError
 from adapterx.heads import TaskModel
+from adapterx.leakage import check_saved
 from adapterx.methods import get_method
 from adapterx.methods.lora_merge import MERGED
 from adapterx.recipes.common import build_model, load_head, provenance
@@ -56,6 +58,7 @@ def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
     return model, bb, comp, inter
 
 
+@applies_policy
 def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
                   target: str | None = None, command: str = "", model: str | None = None) -> dict:
     """`adapterx eval --run DIR` or `--module DIR --target T`: zero-shot table + results.json.
@@ -86,7 +89,9 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
                                       quant=meta["base_model"].get("quant", "none"))
         return run_retrieval([meta["task"]], task, run_cfg, command, modules=[record])
     quant = meta["base_model"].get("quant", "none")
+    # the module must fit the base first (a clear, cheap error), then the evaluation data is checked
     model, bb, comp, inter = load_trained(folder, meta, task, cfg, model_name)
+    leakage = check_saved(task, cfg, split, langs, folder, meta)
     cfg_eval = cfg
     per_lang, examples = evaluate_languages(model, task, bb, cfg_eval, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
@@ -97,6 +102,7 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
         "per_language": per_language, "average": average, **extra, "english_dev": None,
         "eval_split": split, "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
         "evaluated": str(folder), "command": command, "schema_version": 1, **provenance(),
+        "leakage": leakage,
     }
     out = Path(cfg.output) / task.name / f"eval-{folder.resolve().parent.name}-{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     with atomic_dir(out) as tmp:

@@ -16,12 +16,16 @@ from transformers import set_seed
 from adapterx.backbone import load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
+from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.data.features import tokenize
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
+from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
-from adapterx.recipes.common import (TRAIN_NOT_IN_KEY, asdict, build_model, eval_settings, head_fits,
-                                     head_spec, learning_settings, provenance, save_head, train_settings)
+from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits,
+                                     head_spec, learning_settings, provenance, save_head, train_key,
+                                     train_settings)
 from adapterx.recipes.sources import auxiliary_settings, train_on_sources
 from adapterx.recipes.train_module import (ModuleRecord, _mention_other_settings, model_id, task_data,
                                            trainable_task)
@@ -67,8 +71,11 @@ def multitask_settings(tasks: list[Task], sizes: list[int], cfg: RunConfig) -> T
     return settings
 
 
-def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None) -> ModuleRecord:
-    """Train one module on all of `names` (or reuse the cached one) and return its folder."""
+@applies_policy
+def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None,
+                    guard: LeakageGuard | None = None) -> ModuleRecord:
+    """Train one module on all of `names` (or reuse the cached one) and return its folder;
+    `guard` (a target run's) checks its training data against the evaluation sets first."""
     tasks = check_tasks(names, target)
     data = {t.name: task_data(t, cfg) for t in tasks}
     tasks = [data[t.name][0] for t in tasks]  # tag sets read from data (CCG) are now filled in
@@ -79,7 +86,7 @@ def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None
         "tasks": [t.name for t in tasks], "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
         "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
         "multitask": asdict(cfg.multitask),
-        "train": {k: v for k, v in asdict(settings).items() if k not in TRAIN_NOT_IN_KEY},
+        "train": train_key(settings),
         "eval": {t.name: learning_settings(t, cfg)["eval"] for t in tasks},
         "data": {t.name: stable_hash([data[t.name][1], data[t.name][2]]) for t in tasks},
         **auxiliary_settings(cfg),
@@ -88,6 +95,9 @@ def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None
     if "mix" in payload:
         payload["mix"]["n_translated"] = {t.name: data[t.name][3] for t in tasks}
     path = Path(cfg.modules_dir) / MULTITASK_DIR / "+".join(payload["tasks"]) / f"{cfg.method}-{key}"
+    if guard is not None:  # before training or reusing it
+        guard.check_module(f"{name} train (intermediate module)", path,
+                           [(data[t.name][1], t.kind) for t in tasks])
     if not is_complete(path):
         _mention_other_settings(path)
     with entry_lock(path):
@@ -130,6 +140,7 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
         for t in tasks:
             (tmp / HEADS_DIR / t.name).mkdir(parents=True)
             save_head(models[t.name], tmp / HEADS_DIR / t.name)
+        save_train_hashes(tmp, [(data[t.name][1], t.kind) for t in tasks])  # for later leakage checks
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": name, "tasks": [t.name for t in tasks],
             "method": cfg.method, "heads": {t.name: head_spec(t) for t in tasks}, "key": key,
@@ -146,7 +157,7 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
                         "dev_history": outcome.dev_history},
             "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
             "trainable_params": trainable_parameters(model), "seed": cfg.seed,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance()})
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from adapterx.analysis.similarity import centred_cosines, centroid, module_similarity, spearman, task_texts
 from adapterx.backbone import load_backbone
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
 from adapterx.report.console import console
 from adapterx.store import write_json_atomic
@@ -53,6 +54,7 @@ def measured_deltas(runs_dir: Path, target: str) -> dict[str, dict]:
     return out
 
 
+@applies_policy
 def run_suggest(target: str, inter: list[str] | None, cfg: RunConfig, runs_dir: str | None = None,
                 n_examples: int = 200) -> dict:
     """Rank `inter` (default: every intermediate task with data) for `target`; returns suggest.json."""

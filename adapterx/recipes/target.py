@@ -14,11 +14,14 @@ from transformers import set_seed
 from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
+from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.data.features import Collator, tokenize
 from adapterx.data.loading import english_train_dev, load_examples
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
+from adapterx.leakage import guard_for_run, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
                                      learning_settings, load_head, provenance, save_head,
@@ -74,15 +77,19 @@ def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord]) -> str 
 def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfig, split: str,
                        langs: list[str]) -> tuple[dict[str, EvalResult], dict[str, list[dict]]]:
     """Zero-shot evaluation on every requested language of `split`."""
+    from adapterx.methods.lora_eval import merged_for_eval
+
     ev = eval_settings(task, cfg)
     results, examples = {}, {}
-    for lang in langs:
-        examples[lang] = load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
-        with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
-            results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device, lang)
+    with merged_for_eval(bb):  # a final model: fp32 LoRA runs merged (one matmul per layer), then unmerged
+        for lang in langs:
+            examples[lang] = load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
+            with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
+                results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device, lang)
     return results, examples
 
 
+@applies_policy
 def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
     """Compose -> train on the target's English data -> zero-shot table; returns results.json's dict."""
     comp = Composition(setup, tuple(inter))
@@ -109,11 +116,13 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
         trainable_task(name)
-    modules = ([train_multitask(list(inter), cfg.for_intermediate(), target=task)] if setup == "multitask"
-               else [train_module(name, cfg.for_intermediate()) for name in inter])
-
     train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
                                          cfg.training.max_dev_examples, cfg.seed)
+    # Before any training: the target's data now, each intermediate module's before it trains.
+    guard = guard_for_run(task, cfg, split, langs, train_ex)
+    modules = ([train_multitask(list(inter), cfg.for_intermediate(), target=task, guard=guard)]
+               if setup == "multitask"
+               else [train_module(name, cfg.for_intermediate(), guard=guard) for name in inter])
     payload = {"setup": comp.to_dict(), "target": task.name, "modules": [m.key for m in modules],
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
@@ -129,7 +138,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
             results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
         else:
             results = _train_and_evaluate(comp, task, cfg, modules, train_ex, dev_ex, langs, split,
-                                          key, run_dir, command)
+                                          key, run_dir, command, leakage=guard.record())
     print_table(results)
     console.print(f"results: {run_dir / 'results.json'}")
     return results
@@ -137,7 +146,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
 
 def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: list[ModuleRecord],
                         train_ex: list[dict], dev_ex: list[dict], langs: list[str], split: str,
-                        key: str, run_dir: Path, command: str) -> dict:
+                        key: str, run_dir: Path, command: str, leakage: dict | None = None) -> dict:
     bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
     set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
     method = get_method(cfg.method)
@@ -175,6 +184,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         "modules": [{"task": m.task, "path": str(m.path), "key": m.key} for m in modules],
         "head_init": head_from or "fresh", "dev_history": outcome.dev_history,
         **({"merge": merge_report} if merge_report else {}), "schema_version": 1, **provenance(),
+        "leakage": leakage, "bad_rows": bad_rows_record(),
     }
     with atomic_dir(run_dir) as tmp:
         write_predictions(tmp, task, split, per_lang, examples)
@@ -184,6 +194,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
             method.save(bb, TARGET_MODULE, module_dir)
         method.save_composition(bb, comp, module_dir)
         save_head(model, module_dir)
+        save_train_hashes(module_dir, [(train_ex, task.kind)])  # for leakage checks of later reuse
         write_json_atomic(module_dir / "adapterx.json", {
             "schema_version": 1, "kind": "target", "task": task.name, "method": cfg.method,
             "composition": comp.to_dict(), "head": head_spec(task), "key": key,

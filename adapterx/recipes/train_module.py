@@ -15,10 +15,13 @@ from transformers import set_seed
 from adapterx.backbone import load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
+from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.data.features import Collator, tokenize
 from adapterx.data.loading import english_train_dev
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
+from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
                                      provenance, save_head, train_settings)
@@ -80,14 +83,18 @@ def task_data(task: Task, cfg: RunConfig) -> tuple[Task, list[dict], list[dict],
     return task, train_ex, dev_ex, taken
 
 
-def train_module(task_name: str, cfg: RunConfig) -> ModuleRecord:
-    """Train a module on `task_name`'s English data (or reuse the cached one) and return its folder."""
+@applies_policy
+def train_module(task_name: str, cfg: RunConfig, guard: LeakageGuard | None = None) -> ModuleRecord:
+    """Train a module on `task_name`'s English data (or reuse the cached one) and return its folder;
+    `guard` (a target run's) checks its training data against the evaluation sets first."""
     task = trainable_task(task_name)
     task, train_ex, dev_ex, taken = task_data(task, cfg)
     key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
     if taken:  # recorded in adapterx.json (the data hash already covers it in the key)
         payload["mix"]["n_translated"] = taken
     path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
+    if guard is not None:  # before training or reusing it
+        guard.check_module(f"{task.name} train (intermediate module)", path, [(train_ex, task.kind)])
     if not is_complete(path):
         _mention_other_settings(path)
     if is_complete(path):
@@ -140,6 +147,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
         save_head(model, tmp)
+        save_train_hashes(tmp, [(train_ex, task.kind)])  # later target runs check leakage with it
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
             "head": head_spec(task), "key": key,
@@ -152,5 +160,5 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
             "trainable_params": trainable_parameters(model), "seed": cfg.seed,
             **{k: payload[k] for k in ("mix", "mlm") if k in payload},
             **({"mlm_head": extra["mlm_head"]} if "mlm_head" in extra else {}),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance()})
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
     shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from adapterx.configs import RunConfig
+from adapterx.data.bad_rows import applies_policy
 from adapterx.data.loading import load_examples, subsample
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
@@ -87,6 +88,7 @@ def trained_run_dir(output: str | Path, task: Task, key: str) -> Path:
                         "run the command again; the run is trained (or found) first")
 
 
+@applies_policy
 def run_translate_test(inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
     """Train (or reuse) the direct / stack target model, evaluate it on the English translations
     of every language's test set, write results.json + predictions/ and print the table."""
@@ -149,7 +151,7 @@ def _evaluate(task: Task, cfg: RunConfig, trained: dict, trained_dir: Path, file
         "schema_version": 1, **provenance(),
     }
     with atomic_dir(run_dir) as tmp:
-        write_predictions(tmp, task, "test", per_lang, examples)
+        write_predictions(tmp, task, "test", per_lang, examples, score_lang="en")  # scored as English
         write_json_atomic(tmp / "adapterx.json", {"kind": SETUP, "key": key, "trained_run": str(trained_dir),
                                                   "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
         write_results(tmp, results)

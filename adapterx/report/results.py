@@ -9,6 +9,7 @@ from rich.table import Table
 
 from adapterx.evaluation import EvalResult
 from adapterx.report.console import console
+from adapterx.report.scores import write_scores
 from adapterx.store import write_json_atomic
 from adapterx.tasks import Task
 
@@ -28,8 +29,10 @@ def per_language_scores(task: Task, results: dict[str, EvalResult]) -> tuple[dic
 
 
 def write_predictions(run_dir: Path, task: Task, split: str, results: dict[str, EvalResult],
-                      examples: dict[str, list[dict]]) -> Path:
-    """predictions/<xtreme task>/<split>-<lang>.<ext> in the formats XTREME's evaluate.py reads."""
+                      examples: dict[str, list[dict]], score_lang: str | None = None) -> Path:
+    """predictions/<xtreme task>/<split>-<lang>.<ext> in the formats XTREME's evaluate.py reads,
+    and scores/<split>-<lang>.json, the per-example scores the report resamples (report.scores;
+    `score_lang`: the answer language MLQA normalises by, when it is not the evaluated one)."""
     folder = run_dir / "predictions" / (task.xtreme_name or task.name)
     folder.mkdir(parents=True, exist_ok=True)
     for lang, result in results.items():
@@ -45,6 +48,8 @@ def write_predictions(run_dir: Path, task: Task, split: str, results: dict[str, 
             stem.with_suffix(".jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         else:
             stem.with_suffix(".tsv").write_text("\n".join(result.predictions) + "\n", encoding="utf-8")
+    # here, so every writer of predictions (target, eval, translate-test) also leaves the scores
+    write_scores(run_dir, task, split, results, examples, score_lang)
     return folder
 
 
