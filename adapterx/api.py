@@ -163,10 +163,12 @@ def compare(inter: list[str] | str | None, target: str, setups: list[str] | str 
 
 
 def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
-         cfg: RunConfig | None = None, command: str = "", **options: Any) -> dict:
-    """Run (or with `dry_run`, plan) the experiment grid in the YAML file `experiment`; returns the
-    grid state (one record per cell: status, key, results path, error). Without `cfg`, the config
-    is the file's `preset` + `config:` with `options` on top."""
+         cfg: RunConfig | None = None, command: str = "", seeds: list[int] | None = None,
+         setups: list[str] | None = None, intermediate: list[str] | None = None, **options: Any) -> dict:
+    """Run (or with `dry_run`, plan) the experiment grid in the YAML file `experiment` (only its
+    `seeds` / `setups` / `intermediate` tasks when given); returns the grid state (one record per cell: status, key,
+    results path, error). Without `cfg`, the config is the file's `preset` + `config:` with
+    `options` on top."""
     from adapterx.recipes.grid import run_grid
     from adapterx.recipes.grid_plan import load_spec
 
@@ -177,7 +179,8 @@ def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
         cfg = build_config(preset=options.pop("preset", None) or spec.preset, overrides=overrides, **options)
     else:
         quiet_libraries()
-    return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command)
+    return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command, seeds=seeds,
+                    setups=setups, intermediate=intermediate)
 
 
 def suggest(target: str, inter: list[str] | str | None = None, runs: str | None = None,

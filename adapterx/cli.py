@@ -205,17 +205,35 @@ def compare_cmd(inter: str | None, target: str, setups: str | None, **kwargs: An
 @click.argument("experiment")
 @click.option("--dry-run", is_flag=True, help="print the plan and the trainings it needs; run nothing")
 @click.option("--executor", help="local | submitit (Slurm; pip install 'adapterx[cluster]') [local]")
+@click.option("--seeds", "only_seeds", help="run only these of the file's seeds, e.g. 0 or 0,1")
+@click.option("--setups", "only_setups", help="run only these of the file's setups, e.g. direct,stack")
 @common_options
 @handle_errors
-def grid_cmd(experiment: str, dry_run: bool, executor: str | None, **kwargs: Any) -> None:
+def grid_cmd(experiment: str, dry_run: bool, executor: str | None, only_seeds: str | None,
+             only_setups: str | None, **kwargs: Any) -> None:
     """Run an experiment grid (configs/experiments/NAME.yaml): intermediate x target x setup x
     method x seed; finished cells are skipped, failed ones recorded."""
     from adapterx.recipes.grid_plan import load_spec
 
+    seeds = _int_list(only_seeds, "--seeds")
+    setups = [s.strip() for s in only_setups.split(",") if s.strip()] if only_setups else None
+
     spec = load_spec(experiment)
     kwargs["preset"] = kwargs.get("preset") or spec.preset
     cfg = make_config(kwargs, defaults=spec.config)
-    api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line())
+    api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line(), seeds=seeds,
+             setups=setups)
+
+
+def _int_list(value: str | None, option: str) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        from adapterx.errors import AdapterxError
+
+        raise AdapterxError(f"{option} takes a comma list of integers, got {value!r}", f"e.g. {option} 0,1") from None
 
 
 @main.command("suggest")

@@ -134,3 +134,66 @@ def test_submitit_executor_runs_modules_then_cells(make_cfg, tmp_path, monkeypat
     monkeypatch.setenv("ADAPTERX_SUBMITIT_CLUSTER", "debug")  # same code path, in-process
     state = api.grid(str(_spec(tmp_path)), cfg=make_cfg(langs=["et"]), executor="submitit")["cells"]
     assert {r["status"] for r in state.values()} == {"done"}
+
+
+def test_pinned_module_seed_trains_each_module_once_and_scores_retrieval_once(tmp_path):
+    spec = load_spec(_spec(tmp_path, intermediate=["siqa", "mnli"], targets=["xcopa", "tatoeba"],
+                           setups=["direct", "stack"], seeds=[0, 1, 2]))
+    per_seed, _ = plan_cells(spec)
+    pinned, notes = plan_cells(spec, module_seed=0)
+    assert module_trainings(per_seed) == {(t, "bottleneck", s) for t in ("siqa", "mnli") for s in (0, 1, 2)}
+    assert module_trainings(pinned, module_seed=0) == {("siqa", "bottleneck", 0), ("mnli", "bottleneck", 0)}
+    # the base's retrieval scores never depend on the seed; a pinned module's neither
+    assert sum(c.target == "tatoeba" and c.setup == "direct" for c in per_seed) == 1
+    assert sum(c.target == "tatoeba" for c in per_seed) == 1 + 2 * 3
+    assert sum(c.target == "tatoeba" for c in pinned) == 1 + 2
+    assert sum(c.target == "xcopa" for c in pinned) == 3 * (1 + 2)  # trained targets keep every seed
+    assert any("scored once" in n for n in notes)
+
+
+def test_module_seed_keys_modules_apart_from_the_run_seed(make_cfg):
+    cfg = make_cfg(seed=2, module_seed=0)
+    assert cfg.for_intermediate().seed == 0 and cfg.seed == 2
+    assert make_cfg(seed=2).for_intermediate().seed == 2
+    with pytest.raises(AdapterxError, match="module_seed"):
+        make_cfg(module_seed=-1)
+
+
+def test_target_config_overrides_one_target_and_is_checked_early(tmp_path, make_cfg):
+    from adapterx.recipes.grid_plan import cell_config
+
+    path = _spec(tmp_path, targets=["xcopa", "tatoeba"],
+                 target_config={"tatoeba": {"langs": ["de", "fr"], "retrieval.batch_size": 8}})
+    spec = load_spec(path)
+    base = make_cfg(langs=["et"])
+    cells, _ = plan_cells(spec)
+    by_target = {c.target: cell_config(base, c, spec) for c in cells}
+    assert by_target["tatoeba"].langs == ["de", "fr"] and by_target["tatoeba"].retrieval.batch_size == 8
+    assert by_target["xcopa"].langs == ["et"] and base.langs == ["et"]  # the base is not touched
+    with pytest.raises(AdapterxError, match="target_config entry 'xnli'"):
+        load_spec(_spec(tmp_path, target_config={"xnli": {"langs": ["sw"]}}))
+    with pytest.raises(AdapterxError, match="unknown config key"):
+        load_spec(_spec(tmp_path, target_config={"xcopa": {"trainig.epochs": 2}}))
+    with pytest.raises(AdapterxError, match="must map names"):
+        load_spec(_spec(tmp_path, target_config=["xcopa"]))
+
+
+def test_method_config_sets_full_fine_tuning_apart_and_seeds_setups_restrict(tmp_path, make_cfg):
+    from adapterx.recipes.grid_plan import cell_config, restrict
+
+    path = _spec(tmp_path, setups=["direct", "stack", "full-direct"], seeds=[0, 1],
+                 method_config={"full": {"training.learning_rate": 2e-5}},
+                 target_config={"xcopa": {"training.learning_rate": 7e-4}})
+    spec = load_spec(path)
+    cells, _ = plan_cells(spec)
+    lrs = {c.method: cell_config(make_cfg(), c, spec).training.learning_rate for c in cells}
+    assert lrs == {"bottleneck": 7e-4, "full": 2e-5}  # the method's entry applies last
+    with pytest.raises(AdapterxError, match="method_config entry 'qlora'"):
+        load_spec(_spec(tmp_path, method_config={"qlora": {"seed": 1}}))
+    cheap = restrict(spec, seeds=[1], setups=["direct"])
+    assert [c.label for c in plan_cells(cheap)[0]] == ["xcopa/direct/bottleneck/s1"]
+    with pytest.raises(AdapterxError, match="seed of this grid"):
+        restrict(spec, seeds=[5])
+    path = _spec(tmp_path, setups=["direct", "stack"])  # (the file above was overwritten)
+    result = CliRunner().invoke(main, ["grid", str(path), "--dry-run", "--setups", "stak"])
+    assert result.exit_code == 2 and "direct" in result.output and "Traceback" not in result.output

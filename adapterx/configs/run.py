@@ -108,6 +108,10 @@ class RunConfig:
     output: str = "runs"
     modules_dir: str = "modules"
     seed: int = 0
+    # The seed of the intermediate modules; None: `seed`. Pinning it (module_seed=0) trains each
+    # intermediate module once and reuses it for every target seed, so a seed grid then measures
+    # the spread of target training only (and retrieval scores, which train nothing, run once).
+    module_seed: int | None = None
     eval_split: str = "test"
     langs: list[str] | None = None
     trust_remote_code: bool = False
@@ -133,8 +137,10 @@ class RunConfig:
     data: DataSettings = field(default_factory=DataSettings)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.seed < 2**32:  # numpy's seed range; set_seed fails outside it
-            raise AdapterxError(f"seed must be in [0, 2**32), got {self.seed}")
+        for name in ("seed", "module_seed"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < 2**32:  # numpy's seed range; set_seed fails outside it
+                raise AdapterxError(f"{name} must be in [0, 2**32), got {value}")
         if self.head_init not in ("auto", "fresh"):
             from adapterx.errors import UnknownChoiceError
 
@@ -145,8 +151,10 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     def for_intermediate(self) -> "RunConfig":
-        """This config with the `inter` settings as the training settings (for module training)."""
-        return dataclasses.replace(self, training=self.inter)
+        """This config with the `inter` settings as the training settings and `module_seed` (when
+        set) as the seed: what intermediate modules are trained (and keyed) with."""
+        seed = self.seed if self.module_seed is None else self.module_seed
+        return dataclasses.replace(self, training=self.inter, seed=seed)
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from rich.table import Table
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.recipes.grid_plan import (Cell, GridSpec, cell_config, cell_key, load_spec,
-                                        module_trainings, plan_cells)
+                                        module_trainings, plan_cells, restrict)
 from adapterx.report.console import console
 from adapterx.store import write_json_atomic
 
@@ -87,18 +87,20 @@ def plan_table(cells: list[Cell], keys: dict[Cell, str], state: dict) -> Table:
 
 
 def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | None = None,
-             command: str = "") -> dict:
-    """Plan (and unless `dry_run`, run) the grid; returns the state dict written to state.json."""
-    spec = load_spec(path)
+             command: str = "", seeds: list[int] | None = None, setups: list[str] | None = None,
+             intermediate: list[str] | None = None) -> dict:
+    """Plan (and unless `dry_run`, run) the grid, or only its `seeds` / `setups` / `intermediate`
+    tasks when given; returns the state dict written to state.json."""
+    spec = restrict(load_spec(path), seeds, setups, intermediate)
     executor = executor or spec.executor
     if executor not in EXECUTORS:
         raise UnknownChoiceError("executor", executor, EXECUTORS)
-    cells, notes = plan_cells(spec)
-    keys = {cell: cell_key(cell, cell_config(base, cell)) for cell in cells}
+    cells, notes = plan_cells(spec, base.module_seed)
+    keys = {cell: cell_key(cell, cell_config(base, cell, spec)) for cell in cells}
     where = state_path(base, spec)
     state = read_state(where)
     todo = [c for c in cells if not is_done(state.get(c.label), keys[c])]
-    modules = module_trainings(todo)
+    modules = module_trainings(todo, base.module_seed)
     # translate-test reuses the direct run's training; retrieval targets are never trained
     trained_targets = [c for c in todo if _trains(c) and c.setup != "translate-test"]
     console.print(plan_table(cells, keys, state))
@@ -147,7 +149,7 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
         bar = progress.add_task(spec.name, total=len(todo), failed=0)
         for cell in todo:
             progress.update(bar, description=f"{spec.name}: running {cell.label}")
-            cfg = cell_config(base, cell)
+            cfg = cell_config(base, cell, spec)
             start = time.time()
             try:
                 results = run_cell(cell, cfg, command)

@@ -8,14 +8,13 @@ in-process / as local processes (what the tests use)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from pathlib import Path
 
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError
-from adapterx.recipes.grid_plan import Cell, GridSpec, cell_config, cell_key
+from adapterx.recipes.grid_plan import Cell, GridSpec, cell_config, cell_key, module_config
 from adapterx.report.console import console
 
 
@@ -57,24 +56,24 @@ def run_with_submitit(spec: GridSpec, base: RunConfig, todo: list[Cell],
     for task, method, seed in modules:
         if "+" in task:  # a multi-task module trains inside its cell's job
             continue
-        cfg = dataclasses.replace(base, method=method, seed=seed)
+        cfg = module_config(base, method, seed, spec)
         wave.append((task, executor.submit(_train_module, task, cfg)))
     for task, job in wave:
         try:
             job.result()
         except Exception as err:  # noqa: BLE001  (the cells that need it will report it)
             console.print(f"[red]module job {task} failed[/]: {err}")
-    jobs = [(cell, time.time(), executor.submit(_run_cell, cell, cell_config(base, cell), command))
+    jobs = [(cell, time.time(), executor.submit(_run_cell, cell, cell_config(base, cell, spec), command))
             for cell in todo]
     outcomes = {}
     for cell, start, job in jobs:
-        key = cell_key(cell, cell_config(base, cell))
+        key = cell_key(cell, cell_config(base, cell, spec))
         try:
             results = job.result()
             from adapterx.recipes.grid import _results_path
 
             outcomes[cell.label] = {"status": "done", "key": key, "job": job.job_id,
-                                    "results": _results_path(cell_config(base, cell), results),
+                                    "results": _results_path(cell_config(base, cell, spec), results),
                                     "average": results.get("average"),
                                     "seconds": round(time.time() - start, 1)}
         except Exception as err:  # noqa: BLE001  (a failed cell is recorded; the others go on)

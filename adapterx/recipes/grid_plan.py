@@ -5,7 +5,14 @@ Setups that compose *one* intermediate module with the target (stack, full-stilt
 intermediate task: that is the paper's matrix. Setups that combine modules (fuse, lora-fusion,
 merge, multitask) get one cell over all intermediate tasks. direct / full-direct / translate-test
 take none. Retrieval targets (BUCC, Tatoeba) have no training data: they are scored from the base
-(direct) and from each intermediate module's representations (stack), never trained."""
+(direct) and from each intermediate module's representations (stack), never trained; the base's
+scores do not depend on the seed, so they are computed for the first seed only (the modules' too when
+`module_seed` pins the intermediate modules' seed).
+
+`target_config` holds per-target overrides on top of `config` (e.g. `tatoeba: {langs: [de, fr]}`,
+`xnli: {eval_split: dev}`): one grid can then mix targets whose languages or splits differ.
+`method_config` does the same per method (e.g. `full: {training.learning_rate: 2e-5}`), since full
+fine-tuning and modules want different learning rates; the method's entry applies last."""
 
 from __future__ import annotations
 
@@ -21,8 +28,8 @@ from adapterx.store import stable_hash
 PER_INTERMEDIATE = ("stack", "full-stilts")
 COMBINED = ("fuse", "lora-fusion", "merge", "multitask")
 RETRIEVAL_SETUPS = ("direct", "stack")
-SPEC_KEYS = {"name", "intermediate", "targets", "setups", "methods", "seeds", "config", "preset",
-             "executor", "description"}
+SPEC_KEYS = {"name", "intermediate", "targets", "setups", "methods", "seeds", "config", "target_config",
+             "method_config", "preset", "executor", "description"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class GridSpec:
     methods: list[str] = field(default_factory=lambda: ["bottleneck"])
     seeds: list[int] = field(default_factory=lambda: [0])
     config: dict[str, Any] = field(default_factory=dict)
+    target_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    method_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     preset: str | None = None
     executor: str = "local"
     description: str = ""
@@ -88,7 +97,10 @@ def load_spec(path: str | Path) -> GridSpec:
                     setups=[str(s) for s in _as_list(data.get("setups"), "setups", path)] or ["direct", "stack"],
                     methods=[str(m) for m in _as_list(data.get("methods"), "methods", path)] or ["bottleneck"],
                     seeds=[int(s) for s in _as_list(data.get("seeds"), "seeds", path)] or [0],
-                    config=dict(data.get("config") or {}), preset=data.get("preset"),
+                    config=dict(data.get("config") or {}),
+                    target_config=_per_name(data.get("target_config"), "target_config", path),
+                    method_config=_per_name(data.get("method_config"), "method_config", path),
+                    preset=data.get("preset"),
                     executor=str(data.get("executor") or "local"), description=str(data.get("description") or ""))
     if not spec.targets:
         raise AdapterxError(f"{path}: no `targets`", "list target tasks, e.g. targets: [xcopa, xnli]")
@@ -106,11 +118,49 @@ def load_spec(path: str | Path) -> GridSpec:
             raise UnknownChoiceError("method", method, METHOD_NAMES)
     if any(s in PER_INTERMEDIATE + COMBINED for s in spec.setups) and not spec.intermediate:
         raise AdapterxError(f"{path}: setups {spec.setups} need `intermediate` tasks")
+    for section, names in (("target_config", spec.targets), ("method_config", METHOD_NAMES)):
+        for name, overrides in getattr(spec, section).items():
+            if name not in names:
+                raise UnknownChoiceError(f"{section} entry", name, names,
+                                         hint=f"{section} keys are {section.split('_')[0]} names")
+            _apply(RunConfig(), overrides)  # unknown keys and bad values fail here, not mid-grid
     return spec
 
 
-def plan_cells(spec: GridSpec) -> tuple[list[Cell], list[str]]:
-    """Every cell of the matrix, plus notes on the combinations left out (and why)."""
+def restrict(spec: GridSpec, seeds: list[int] | None = None, setups: list[str] | None = None,
+             intermediate: list[str] | None = None) -> GridSpec:
+    """The spec limited to some of its seeds / setups / intermediate tasks (e.g. the cheap setups
+    first, or one seed of the expensive ones): cells keep their keys, so a later run of the whole
+    spec redoes nothing (a combined cell such as fuse over fewer tasks is another cell)."""
+    for name, chosen, allowed in (("seed", seeds, spec.seeds), ("setup", setups, spec.setups),
+                                  ("intermediate task", intermediate, spec.intermediate)):
+        for value in chosen or ():
+            if value not in allowed:
+                raise UnknownChoiceError(f"{name} of this grid", str(value), [str(a) for a in allowed],
+                                         hint=f"pick among the experiment file's {name}s")
+    return dataclasses.replace(spec, seeds=list(seeds or spec.seeds), setups=list(setups or spec.setups),
+                               intermediate=list(intermediate or spec.intermediate))
+
+
+def _per_name(value: Any, key: str, path: Path) -> dict[str, dict[str, Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise AdapterxError(f"{path}: `{key}` must map names to config keys",
+                            "e.g. target_config: {tatoeba: {langs: [de, fr, es]}} or "
+                            "method_config: {full: {training.learning_rate: 2e-5}}")
+    return {str(k): dict(v) for k, v in value.items()}
+
+
+def _apply(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    from adapterx.configs.run import apply_overrides
+
+    return apply_overrides(cfg, overrides)
+
+
+def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cell], list[str]]:
+    """Every cell of the matrix, plus notes on the combinations left out (and why); `module_seed`
+    is the config's (pinned intermediate-module seed, or None)."""
     from adapterx.recipes.compare import SETUP_RUNNERS
     from adapterx.tasks import get_task
 
@@ -136,15 +186,26 @@ def plan_cells(spec: GridSpec) -> tuple[list[Cell], list[str]]:
                     continue
                 if setup == "fuse" and method == "full":
                     continue  # full fine-tuning has nothing to fuse; full-stilts is its own setup
+                seeds = spec.seeds
+                if retrieval and len(seeds) > 1 and (setup == "direct" or module_seed is not None):
+                    seeds = seeds[:1]  # nothing trains for it: every seed would give the same scores
+                    notes.append(f"{target}: {setup} scored once (seed {seeds[0]}): it trains nothing, "
+                                 "so its scores do not depend on the seed")
                 for inter in groups:
-                    for seed in spec.seeds:
+                    for seed in seeds:
                         cells[Cell(target, setup, inter, method, int(seed))] = None
     return list(cells), list(dict.fromkeys(notes))
 
 
-def cell_config(base: RunConfig, cell: Cell) -> RunConfig:
-    """The cell's resolved config: the grid's config with the cell's method and seed."""
-    return dataclasses.replace(base, method=cell.method, seed=cell.seed)
+def cell_config(base: RunConfig, cell: Cell, spec: GridSpec | None = None) -> RunConfig:
+    """The cell's resolved config: the grid's config, the spec's `target_config` for the cell's
+    target and `method_config` for its method, and the cell's method and seed."""
+    import copy
+
+    overrides = {**spec.target_config.get(cell.target, {}), **spec.method_config.get(cell.method, {})} \
+        if spec else {}
+    cfg = _apply(copy.deepcopy(base), overrides) if overrides else base
+    return dataclasses.replace(cfg, method=cell.method, seed=cell.seed)
 
 
 def cell_key(cell: Cell, cfg: RunConfig) -> str:
@@ -152,12 +213,23 @@ def cell_key(cell: Cell, cfg: RunConfig) -> str:
     return stable_hash({"cell": dataclasses.asdict(cell), "config": cfg.to_dict()})
 
 
-def module_trainings(cells: list[Cell]) -> set[tuple[str, str, int]]:
-    """Distinct intermediate modules the cells need: (task(s), method, seed); each trains once."""
+def module_config(base: RunConfig, method: str, seed: int, spec: GridSpec) -> RunConfig:
+    """The config an intermediate module of `method` trains under in this grid (its method_config)."""
+    import copy
+
+    overrides = spec.method_config.get(method)
+    cfg = _apply(copy.deepcopy(base), overrides) if overrides else base
+    return dataclasses.replace(cfg, method=method, seed=seed)
+
+
+def module_trainings(cells: list[Cell], module_seed: int | None = None) -> set[tuple[str, str, int]]:
+    """Distinct intermediate modules the cells need: (task(s), method, seed); each trains once
+    (one per task and method when `module_seed` pins the modules' seed)."""
     need: set[tuple[str, str, int]] = set()
     for cell in cells:
+        seed = cell.seed if module_seed is None else module_seed
         if cell.setup == "multitask":
-            need.add(("+".join(cell.inter), cell.method, cell.seed))
+            need.add(("+".join(cell.inter), cell.method, seed))
         else:
-            need.update((t, cell.method, cell.seed) for t in cell.inter)
+            need.update((t, cell.method, seed) for t in cell.inter)
     return need
