@@ -75,13 +75,27 @@ class _ModuleTrainer(Trainer):
 
     selector: "_SelectOnDev | None" = None
 
+    _defer_rotation = False
+
     def _save_checkpoint(self, model, trial) -> None:
-        super()._save_checkpoint(model, trial)
+        # The Trainer deletes older checkpoints (save_total_limit) at the end of its own save, which
+        # would leave a kill between that and our marker with no complete checkpoint at all: the
+        # previous one goes only once the new one is marked complete.
+        self._defer_rotation = True
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._defer_rotation = False
         ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
         if ckpt.is_dir():
             if self.selector is not None:  # the best epoch so far must survive a restart too
                 self.selector.save(ckpt)
             (ckpt / DONE_MARKER).write_text("ok", encoding="utf-8")
+        self._rotate_checkpoints(use_mtime=True, output_dir=self.args.output_dir)
+
+    def _rotate_checkpoints(self, *args, **kwargs) -> None:
+        if not self._defer_rotation:
+            super()._rotate_checkpoints(*args, **kwargs)
 
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
         from safetensors.torch import load_file
