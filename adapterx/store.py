@@ -38,7 +38,21 @@ def is_complete(path: Path) -> bool:
 def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield a temporary sibling folder; on success mark it complete and rename it to `final`.
 
-    A crash leaves only a `.tmp-*` folder, never a half-written `final`."""
+    A crash leaves only a `.tmp-*` folder, never a half-written `final`. Under a multi-process
+    launch only the main process writes `final`; the others write to a scratch folder that is
+    dropped, and every rank leaves only once `final` is complete."""
+    from adapterx.distributed import barrier, is_main_process
+
+    if not is_main_process():
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="adapterx-rank-"))
+        try:
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        barrier()
+        return
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -52,11 +66,18 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    barrier()
 
 
 @contextlib.contextmanager
 def entry_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock per cache entry: a second process waits, then finds the entry done."""
+    """An exclusive lock per cache entry: a second process waits, then finds the entry done. The
+    ranks of one multi-process launch are one writer: only the main process locks."""
+    from adapterx.distributed import is_main_process
+
+    if not is_main_process():
+        yield
+        return
     lock_path = Path(path).parent / f".{Path(path).name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as handle:

@@ -86,6 +86,8 @@ class _ModuleTrainer(Trainer):
             super()._save_checkpoint(model, trial)
         finally:
             self._defer_rotation = False
+        if not self.args.should_save:  # other ranks of a multi-process launch: the main one writes
+            return
         ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
         if ckpt.is_dir():
             if self.selector is not None:  # the best epoch so far must survive a restart too
