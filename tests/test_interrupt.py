@@ -50,7 +50,7 @@ _DYING = textwrap.dedent("""
 def _direct(model: Path, root: Path) -> list[str]:
     return ["direct", "--target", "xcopa", "--langs", "et,ht", "--model", str(model), "--data-dir", str(TINY_DATA),
             "--device", "cpu", "--output", str(root / "runs"), "--modules-dir", str(root / "modules"),
-            "training.epochs=6", "training.batch_size=4", "training.learning_rate=2e-3",
+            "training.epochs=3", "training.batch_size=4", "training.learning_rate=2e-3",
             "training.max_seq_length=64", "bottleneck.reduction_factor=4"]
 
 
