@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="parallel lanes (processes sharing the cores)")
     parser.add_argument("--out", default="runs/replication", help="runs and module cache")
     parser.add_argument("--report-dir", default=str(HERE / "results"), help="where the report goes")
+    parser.add_argument("--report-only", action="store_true", help="write the report of what finished; run nothing")
     parser.add_argument("--lane", help=argparse.SUPPRESS)  # internal: the phases of one lane, as JSON
     args = parser.parse_args()
 
@@ -123,7 +124,9 @@ def main() -> None:
         parser.error(f"unknown families {sorted(unknown)}; choose from {', '.join(FAMILIES)}")
     plan = phases(args.budget, families, seeds, full_seeds)
     start = time.time()
-    if args.jobs <= 1:
+    if args.report_only:
+        plan = []
+    elif args.jobs <= 1:
         run_lane(args, plan)
     else:  # lanes by family (a family's phases stay in order, its module cache entries in one lane)
         lanes: list[list[dict]] = [[] for _ in range(args.jobs)]
