@@ -197,15 +197,20 @@ def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cel
     return list(cells), list(dict.fromkeys(notes))
 
 
+def _resolved(base: RunConfig, overrides: dict[str, Any], method: str, seed: int) -> RunConfig:
+    """`base` (untouched) with `overrides` applied, and `method` and `seed` set."""
+    import copy
+
+    cfg = _apply(copy.deepcopy(base), overrides) if overrides else base
+    return dataclasses.replace(cfg, method=method, seed=seed)
+
+
 def cell_config(base: RunConfig, cell: Cell, spec: GridSpec | None = None) -> RunConfig:
     """The cell's resolved config: the grid's config, the spec's `target_config` for the cell's
     target and `method_config` for its method, and the cell's method and seed."""
-    import copy
-
     overrides = {**spec.target_config.get(cell.target, {}), **spec.method_config.get(cell.method, {})} \
         if spec else {}
-    cfg = _apply(copy.deepcopy(base), overrides) if overrides else base
-    return dataclasses.replace(cfg, method=cell.method, seed=cell.seed)
+    return _resolved(base, overrides, cell.method, cell.seed)
 
 
 def cell_key(cell: Cell, cfg: RunConfig) -> str:
@@ -215,11 +220,7 @@ def cell_key(cell: Cell, cfg: RunConfig) -> str:
 
 def module_config(base: RunConfig, method: str, seed: int, spec: GridSpec) -> RunConfig:
     """The config an intermediate module of `method` trains under in this grid (its method_config)."""
-    import copy
-
-    overrides = spec.method_config.get(method)
-    cfg = _apply(copy.deepcopy(base), overrides) if overrides else base
-    return dataclasses.replace(cfg, method=method, seed=seed)
+    return _resolved(base, spec.method_config.get(method, {}), method, seed)
 
 
 def module_trainings(cells: list[Cell], module_seed: int | None = None) -> set[tuple[str, str, int]]:

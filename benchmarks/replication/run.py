@@ -124,9 +124,10 @@ def main() -> None:
         parser.error(f"unknown families {sorted(unknown)}; choose from {', '.join(FAMILIES)}")
     plan = phases(args.budget, families, seeds, full_seeds)
     start = time.time()
-    if args.report_only:
-        plan = []
-    elif args.jobs <= 1:
+    if args.report_only:  # nothing runs; run.json still records the plan the runs were made by
+        report(args, 0.0, plan)
+        return
+    if args.jobs <= 1:
         run_lane(args, plan)
     else:  # lanes by family (a family's phases stay in order, its module cache entries in one lane)
         lanes: list[list[dict]] = [[] for _ in range(args.jobs)]
