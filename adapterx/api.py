@@ -243,13 +243,16 @@ def cache_ls(modules_dir: str | Path = "modules") -> list[dict]:
 
 
 def cache_prune(modules_dir: str | Path = "modules", incomplete: bool = False,
-                older_than: float | None = None, task: str | None = None, dry_run: bool = False) -> dict:
+                older_than: float | None = None, task: str | None = None, dry_run: bool = False,
+                features: bool = False) -> dict:
     """Remove cache entries matching every filter given (`incomplete`: unfinished ones only;
-    `older_than` days; `task`), never one a running process holds; `dry_run` lists them only.
+    `features`: tokenized features only; `older_than` days; `task`), never one a running process
+    holds; `dry_run` lists them only.
     Returns {"removed": [...], "skipped": [...]} (with `dry_run`, "removed" is what would go)."""
     from adapterx.cache import prune
 
-    done, skipped = prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run)
+    done, skipped = prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run,
+                          features=features)
     return {"removed": [e.as_dict() for e in done], "skipped": [e.as_dict() for e in skipped]}
 
 

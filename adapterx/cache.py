@@ -18,6 +18,8 @@ from adapterx.errors import AdapterxError
 from adapterx.store import DONE_MARKER, META_FILE, is_complete
 
 WORK_DIR = ".work"  # training checkpoints of modules being trained (see recipes.train_module)
+# adapterx.data.feature_cache's folder, repeated for the same reason as MULTITASK_DIR
+FEATURES_DIR = ".features"
 # recipes.multitask's folder, repeated (a test keeps them equal) so that `cache ls` need not
 # import the training stack (transformers) just to list folders
 MULTITASK_DIR = "multitask"
@@ -29,10 +31,11 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 @dataclass
 class CacheEntry:
-    """One thing under the modules folder: a module, a temp folder or a training checkpoint."""
+    """One thing under the modules folder: a module, a temp folder, a training checkpoint or a
+    set of tokenized training features."""
 
     path: Path
-    kind: str  # module | temp | work
+    kind: str  # module | temp | work | features
     task: str
     method: str
     key: str
@@ -187,9 +190,21 @@ def _work_entry(path: Path) -> CacheEntry:
                       created=path.stat().st_mtime)
 
 
+def _features_entry(path: Path) -> CacheEntry:
+    meta: dict = {}
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    task, _, key = path.name.rpartition("-")
+    form = "train" if meta.get("train", True) else "eval"
+    return CacheEntry(path, "features", meta.get("task", task), f"tokens:{form}", meta.get("key", key),
+                      complete=is_complete(path), in_use=_locked(lock_of(path)), size=folder_size(path),
+                      created=_created(path, meta))
+
+
 def examine(path: Path, kind: str) -> CacheEntry:
-    """One cache entry of `kind` (module / temp / work) as it is on disk now."""
-    return {"module": _module_entry, "temp": _temp_entry, "work": _work_entry}[kind](path)
+    """One cache entry of `kind` (module / temp / work / features) as it is on disk now."""
+    return {"module": _module_entry, "temp": _temp_entry, "work": _work_entry,
+            "features": _features_entry}[kind](path)
 
 
 def _entry_dirs(root: Path) -> Iterator[Path]:
@@ -202,8 +217,8 @@ def _entry_dirs(root: Path) -> Iterator[Path]:
 
 
 def scan(modules_dir: str | Path = "modules") -> list[CacheEntry]:
-    """Everything in the module cache: modules (complete or not), leftover temp folders and
-    training checkpoints, each with its size and whether a running process holds it."""
+    """Everything in the module cache: modules (complete or not), leftover temp folders, training
+    checkpoints and tokenized features, each with its size and whether a running process holds it."""
     root = Path(modules_dir)
     if not root.is_dir():
         return []
@@ -217,20 +232,26 @@ def scan(modules_dir: str | Path = "modules") -> list[CacheEntry]:
     found += [(p, "temp") for p in sorted(root.iterdir()) if p.is_dir() and PULL_RE.match(p.name)]
     if (root / WORK_DIR).is_dir():
         found += [(p, "work") for p in sorted((root / WORK_DIR).iterdir()) if p.is_dir()]
+    if (root / FEATURES_DIR).is_dir():
+        found += [(p, "temp" if TEMP_RE.match(p.name) else "features")
+                  for p in sorted((root / FEATURES_DIR).iterdir()) if p.is_dir()]
     return [examine(path, kind) for path, kind in found]
 
 
 def select(entries: list[CacheEntry], incomplete: bool = False, older_than: float | None = None,
-           task: str | None = None, now: float | None = None) -> list[CacheEntry]:
+           task: str | None = None, now: float | None = None, features: bool = False) -> list[CacheEntry]:
     """What prune would remove: entries matching every filter given, never one in use; complete
-    modules only when asked for by age or task (`incomplete` keeps to unfinished things)."""
-    if not (incomplete or older_than is not None or task):
-        raise AdapterxError("say what to prune", "pass --incomplete, --older-than DAYS and/or --task T "
-                            "(add --dry-run to see the list first)")
+    modules only when asked for by age or task (`incomplete` keeps to unfinished things;
+    `features` to tokenized features, which are rebuilt when needed)."""
+    if not (incomplete or older_than is not None or task or features):
+        raise AdapterxError("say what to prune", "pass --incomplete, --features, --older-than DAYS and/or "
+                            "--task T (add --dry-run to see the list first)")
     now = time.time() if now is None else now
     chosen = []
     for entry in entries:
         if entry.in_use or (incomplete and entry.complete):
+            continue
+        if features and entry.kind != "features":
             continue
         if older_than is not None and now - entry.created < older_than * 86400:
             continue
@@ -245,7 +266,7 @@ def remove(entry: CacheEntry) -> bool:
     it is deleted, so no writer starts on it meanwhile."""
     if not entry.path.is_dir():
         return False
-    if entry.kind == "module":
+    if entry.kind in ("module", "features"):
         with try_lock(lock_of(entry.path)) as held:
             if held:
                 shutil.rmtree(entry.path, ignore_errors=True)
@@ -257,10 +278,11 @@ def remove(entry: CacheEntry) -> bool:
 
 
 def prune(modules_dir: str | Path = "modules", incomplete: bool = False, older_than: float | None = None,
-          task: str | None = None, dry_run: bool = False) -> tuple[list[CacheEntry], list[CacheEntry]]:
+          task: str | None = None, dry_run: bool = False,
+          features: bool = False) -> tuple[list[CacheEntry], list[CacheEntry]]:
     """Select entries (see `select`) and, unless `dry_run`, delete them; returns (removed or
     to be removed, skipped because a process took them meanwhile)."""
-    chosen = select(scan(modules_dir), incomplete, older_than, task)
+    chosen = select(scan(modules_dir), incomplete, older_than, task, features=features)
     if dry_run:
         return chosen, []
     done, skipped = [], []

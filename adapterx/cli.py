@@ -301,7 +301,7 @@ def pull_cmd(repo: str, revision: str | None, modules_dir: str) -> None:
 
 @main.group("cache")
 def cache_group() -> None:
-    """The module cache: list entries, prune leftovers and old modules."""
+    """The module cache: list entries, prune leftovers, old modules and tokenized features."""
 
 
 def _cache_table(rows: list[dict], title: str, root: str | None = None) -> None:
@@ -336,14 +336,16 @@ def cache_ls_cmd(modules_dir: str) -> None:
 @click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
 @click.option("--incomplete", is_flag=True, help="only unfinished entries: incomplete modules, temp folders, "
               "checkpoints of interrupted trainings")
+@click.option("--features", is_flag=True, help="only tokenized training features (rebuilt when needed)")
 @click.option("--older-than", type=float, help="only entries created more than DAYS ago")
 @click.option("--task", help="only entries of this task")
 @click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
 @handle_errors
-def cache_prune_cmd(modules_dir: str, incomplete: bool, older_than: float | None, task: str | None,
-                    dry_run: bool) -> None:
+def cache_prune_cmd(modules_dir: str, incomplete: bool, features: bool, older_than: float | None,
+                    task: str | None, dry_run: bool) -> None:
     """Remove the entries matching every filter given; entries a running process holds stay."""
-    out = api.cache_prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run)
+    out = api.cache_prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run,
+                          features=features)
     _cache_table(out["removed"], "would remove (dry run)" if dry_run else "removed", modules_dir)
     for row in out["skipped"]:
         click.echo(f"skipped {row['path']}: a running process took it", err=True)

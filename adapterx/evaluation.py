@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from adapterx.data.feature_cache import tokenizer_fingerprint
 from adapterx.data.features import MODEL_COLUMNS, Collator, tokenize
 from adapterx.metrics import compute_metric, primary_score
 from adapterx.store import stable_hash
@@ -61,20 +60,6 @@ def word_predictions(task: Task, examples: list[dict], word_ids: list[list[int]]
 # evaluated by several setups (compare, grid), are tokenized once.
 _FEATURES: OrderedDict[str, Any] = OrderedDict()
 FEATURE_CACHE_SIZE = 32
-
-
-def tokenizer_fingerprint(tokenizer) -> str:
-    """Hash of what decides a fast tokenizer's output (vocabulary, normalizer, templates), computed
-    once per tokenizer object; the backend's truncation / padding state is left out."""
-    cached = getattr(tokenizer, "_adapterx_fingerprint", None)
-    if cached is None:
-        spec = json.loads(tokenizer.backend_tokenizer.to_str())
-        spec.pop("truncation", None)
-        spec.pop("padding", None)
-        spec["class"], spec["sides"] = type(tokenizer).__name__, [tokenizer.truncation_side, tokenizer.padding_side]
-        cached = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
-        tokenizer._adapterx_fingerprint = cached
-    return cached
 
 
 def eval_features(task: Task, examples: list[dict], tokenizer, settings: EvalSettings):

@@ -35,15 +35,16 @@ def is_complete(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
+def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
     """Yield a temporary sibling folder; on success mark it complete and rename it to `final`.
 
     A crash leaves only a `.tmp-*` folder, never a half-written `final`. Under a multi-process
     launch only the main process writes `final`; the others write to a scratch folder that is
-    dropped, and every rank leaves only once `final` is complete."""
+    dropped, and every rank leaves only once `final` is complete. `collective=False`: a write the
+    main process alone makes (its caller keeps the other ranks out), with no barrier."""
     from adapterx.distributed import barrier, is_main_process
 
-    if not is_main_process():
+    if collective and not is_main_process():
         import tempfile
 
         scratch = Path(tempfile.mkdtemp(prefix="adapterx-rank-"))
@@ -66,7 +67,8 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    barrier()
+    if collective:
+        barrier()
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ shapes built offline, synthetic batches, memory accounting, FLOPs and the table/
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import gc
 import json
@@ -64,6 +65,36 @@ def resolve_model(model: str | None, shape: str | None, layers: int | None) -> t
     shape = shape or "reduced"
     path = build_shape(shape, layers)
     return path, path.name
+
+
+def base_parser(description: str, setups: tuple[str, ...], default_setups: tuple[str, ...], batch: int,
+                seq_len: int, name: str) -> argparse.ArgumentParser:
+    """The options every cost benchmark shares: the model (a folder or a random-weight shape), the
+    setups, the synthetic shape (batch x length, padding), rounds, dtype, device, output, seed."""
+    p = argparse.ArgumentParser(description=description)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--model", help="a model folder (e.g. /tmp/e5 from shared/tools/build_e5_small.py)")
+    src.add_argument("--shape", choices=("xlmr-large", "reduced"), help="random-weight XLM-R Large (default: reduced)")
+    p.add_argument("--layers", type=int, default=None, help="layers of --shape reduced (default 4)")
+    p.add_argument("--setups", default=",".join(default_setups), help=f"comma-separated, of: {', '.join(setups)}")
+    p.add_argument("--batch", type=int, default=batch)
+    p.add_argument("--seq-len", type=int, default=seq_len)
+    p.add_argument("--pad-frac", type=float, default=0.0, help="fraction of batch positions that are padding")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--dtype", default="auto", help="compute dtype of the module setups (auto: bf16 on GPU)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", default=None, help=f"JSON path (default benchmarks/results/<device>-<date>-{name}.json)")
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def chosen_setups(arg: str, setups: tuple[str, ...]) -> list[str]:
+    """`--setups a,b` as a list, refusing names the benchmark does not know."""
+    names = [s.strip() for s in arg.split(",") if s.strip()]
+    unknown = sorted(set(names) - set(setups))
+    if unknown:
+        raise SystemExit(f"unknown setups {unknown}; choose from {', '.join(setups)}")
+    return names
 
 
 def synthetic_lengths(batch: int, seq_len: int, pad_frac: float) -> list[int]:

@@ -24,7 +24,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import default_output, machine, parameter_counts, resolve_model, sync, synthetic_rows, write_outputs  # noqa: E402,I001
+from bench_common import (base_parser, chosen_setups, default_output, machine, parameter_counts,  # noqa: E402,I001
+                          resolve_model, sync, synthetic_rows, write_outputs)
 
 SETUPS = ("base", "lora", "lora-merged", "bottleneck", "fusion-2", "lora-fusion-2")
 TASK = "mnli"
@@ -101,21 +102,8 @@ def eval_pass(setup: EvalSetup, features, batch_size: int) -> float:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", help="a model folder")
-    src.add_argument("--shape", choices=("xlmr-large", "reduced"))
-    p.add_argument("--layers", type=int, default=None)
-    p.add_argument("--setups", default=",".join(SETUPS), help=f"comma-separated, of: {', '.join(SETUPS)}")
-    p.add_argument("--examples", type=int, default=256)
-    p.add_argument("--batch", type=int, default=64, help="evaluation batch size (training.eval_batch_size)")
-    p.add_argument("--seq-len", type=int, default=128)
-    p.add_argument("--pad-frac", type=float, default=0.0)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--dtype", default="auto")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p = base_parser(__doc__.splitlines()[0], SETUPS, SETUPS, batch=64, seq_len=128, name="eval_cost")
+    p.add_argument("--examples", type=int, default=256, help="synthetic examples per evaluation pass")
     return p.parse_args(argv)
 
 
@@ -131,9 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_libraries()
     device = resolve_device(args.device)
     model_dir, label = resolve_model(args.model, args.shape, args.layers)
-    names = [s.strip() for s in args.setups.split(",") if s.strip()]
-    if set(names) - set(SETUPS):
-        raise SystemExit(f"unknown setups {sorted(set(names) - set(SETUPS))}; choose from {', '.join(SETUPS)}")
+    names = chosen_setups(args.setups, SETUPS)
     vocab = AutoConfig.from_pretrained(str(model_dir)).vocab_size
     rows = synthetic_rows(args.examples, args.seq_len, args.pad_frac, args.batch, vocab, 3, args.seed)
     features = Dataset.from_list(rows)

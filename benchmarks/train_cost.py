@@ -35,7 +35,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (TensorPeak, default_output, flops_per_token, machine, parameter_counts,  # noqa: E402
+from bench_common import (TensorPeak, base_parser, chosen_setups, default_output, flops_per_token, machine, parameter_counts,  # noqa: E402
                           peak_tflops, release_memory, resolve_model, rss_bytes, static_bytes, sync,
                           synthetic_batch, synthetic_rows, write_outputs)
 
@@ -221,27 +221,14 @@ def _prime(device: torch.device) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", help="a model folder (e.g. /tmp/e5 from shared/tools/build_e5_small.py)")
-    src.add_argument("--shape", choices=("xlmr-large", "reduced"), help="random-weight XLM-R Large (default: reduced)")
-    p.add_argument("--layers", type=int, default=None, help="layers of --shape reduced (default 4)")
-    p.add_argument("--setups", default=",".join(DEFAULT_SETUPS), help=f"comma-separated, of: {', '.join(SETUPS)}")
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--seq-len", type=int, default=256)
-    p.add_argument("--pad-frac", type=float, default=0.0, help="fraction of batch positions that are padding")
+    p = base_parser(__doc__.splitlines()[0], SETUPS, DEFAULT_SETUPS, batch=4, seq_len=256, name="train_cost")
     p.add_argument("--n-batches", type=int, default=2, help="distinct fixed batches, cycled")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps per setup before the rounds")
-    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--steps", type=int, default=2, help="timed steps per setup per round")
     p.add_argument("--grad-checkpointing", action="store_true")
     p.add_argument("--optim", default="adamw_torch", help="optimizer of every setup but full-adam8bit")
-    p.add_argument("--dtype", default="auto", help="compute dtype of the module setups (auto: bf16 on GPU)")
     p.add_argument("--cpu-quant", action="store_true", help="also run 8-bit / 4-bit bases on a CPU (slow)")
     p.add_argument("--peak-tflops", type=float, default=None, help="peak TFLOP/s for MFU (needed on CPU)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<device>-<date>-train_cost.json)")
-    p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
 
@@ -254,10 +241,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_libraries()
     device = resolve_device(args.device)
     model_dir, label = resolve_model(args.model, args.shape, args.layers)
-    names = [s.strip() for s in args.setups.split(",") if s.strip()]
-    unknown = sorted(set(names) - set(SETUPS))
-    if unknown:
-        raise SystemExit(f"unknown setups {unknown}; choose from {', '.join(SETUPS)}")
+    names = chosen_setups(args.setups, SETUPS)
     from transformers import AutoConfig
 
     vocab = AutoConfig.from_pretrained(str(model_dir)).vocab_size

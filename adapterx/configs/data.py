@@ -11,8 +11,9 @@ BAD_ROW_POLICIES = ("error", "skip")
 
 @dataclass
 class DataSettings:
-    """Data checks; neither setting changes what a finished run or module computed, so neither is
-    part of a cache key (skipped rows change the data, and the data is in the key)."""
+    """Data checks and the tokenized-feature cache; none of these settings changes what a finished
+    run or module computed, so none is part of a module or run key (skipped rows change the data,
+    and the data is in the key)."""
 
     on_bad_row: str = field(default="error", metadata={
         "help": "error: a malformed row stops the run, naming file and line | skip: leave it out, "
@@ -22,6 +23,9 @@ class DataSettings:
                 "sets (adapterx.leakage)"})
     leakage_tolerance: float = field(default=0.01, metadata={
         "help": "overlaps up to this fraction of a language's evaluation examples only warn"})
+    feature_cache: bool = field(default=True, metadata={
+        "help": "keep tokenized training features under <modules_dir>/.features and reuse them in "
+                "later runs on the same data, tokenizer and lengths (adapterx.data.feature_cache)"})
 
     def __post_init__(self) -> None:
         from adapterx.leakage import check_settings

@@ -64,6 +64,15 @@ def learning_settings(task: Task, cfg: RunConfig) -> dict:
     return {"train": train, "eval": evals}
 
 
+def train_features(task: Task, examples: list[dict], tokenizer, ev: EvalSettings, cfg: RunConfig):
+    """Tokenized training features of `examples`, from the feature cache under the modules folder
+    when `data.feature_cache` is on (adapterx.data.feature_cache)."""
+    from adapterx.data.feature_cache import cached_tokenize
+
+    return cached_tokenize(task, examples, tokenizer, ev.max_seq_length, ev.doc_stride, train=True,
+                           cache_root=cfg.modules_dir if cfg.data.feature_cache else None)
+
+
 def head_spec(task: Task) -> dict:
     """What a saved head is, so a loader can check it fits the task it is used for."""
     return {"kind": task.kind, "labels": list(task.labels), "num_choices": task.num_choices}

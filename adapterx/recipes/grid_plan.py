@@ -213,9 +213,18 @@ def cell_config(base: RunConfig, cell: Cell, spec: GridSpec | None = None) -> Ru
     return _resolved(base, overrides, cell.method, cell.seed)
 
 
+# Settings that change how fast a cell runs, never what it computes: left out of its key, so that
+# turning them on or off (or adding one in a new release) keeps the grid's finished cells.
+CELL_KEY_IGNORES = (("data", "feature_cache"),)
+
+
 def cell_key(cell: Cell, cfg: RunConfig) -> str:
-    """The hash that decides whether a finished cell is still valid (any config change reruns it)."""
-    return stable_hash({"cell": dataclasses.asdict(cell), "config": cfg.to_dict()})
+    """The hash that decides whether a finished cell is still valid (any config change that can
+    change its result reruns it)."""
+    config = cfg.to_dict()
+    for section, name in CELL_KEY_IGNORES:
+        config[section].pop(name, None)
+    return stable_hash({"cell": dataclasses.asdict(cell), "config": config})
 
 
 def module_config(base: RunConfig, method: str, seed: int, spec: GridSpec) -> RunConfig:

@@ -18,14 +18,13 @@ from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
-from adapterx.data.features import tokenize
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits,
                                      head_spec, learning_settings, provenance, save_head, train_key,
-                                     train_settings)
+                                     train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, train_on_sources
 from adapterx.recipes.train_module import (ModuleRecord, _mention_other_settings, model_id, task_data,
                                            trainable_task)
@@ -121,8 +120,7 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
     method.compose(bb, Composition("direct"), name)
     models = {t.name: build_model(bb, t) for t in tasks}
     ev = {t.name: eval_settings(t, cfg) for t in tasks}
-    features = {t.name: tokenize(t, data[t.name][1], bb.tokenizer, ev[t.name].max_seq_length,
-                                 ev[t.name].doc_stride, train=True) for t in tasks}
+    features = {t.name: train_features(t, data[t.name][1], bb.tokenizer, ev[t.name], cfg) for t in tasks}
 
     def dev_scores() -> dict:
         return {t.name: evaluate(models[t.name], t, data[t.name][2], bb.tokenizer, ev[t.name], bb.device)

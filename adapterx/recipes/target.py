@@ -15,7 +15,7 @@ from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
-from adapterx.data.features import Collator, tokenize
+from adapterx.data.features import Collator
 from adapterx.data.loading import english_train_dev, load_examples
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
@@ -24,7 +24,7 @@ from adapterx.leakage import guard_for_run, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
                                      learning_settings, load_head, provenance, save_head,
-                                     train_settings)
+                                     train_features, train_settings)
 from adapterx.recipes.multitask import module_heads, stacked, train_multitask
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
@@ -161,7 +161,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
     ev = eval_settings(task, cfg)
     console.print(f"[bold]training[/] {comp.name(cfg.method)} on {task.train_task} English data "
                   f"({len(train_ex)} examples) for {task.name}; trainable parameters: {trainable_parameters(model):,}")
-    features = tokenize(task, train_ex, bb.tokenizer, ev.max_seq_length, ev.doc_stride, train=True)
+    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
 
     def dev_score() -> float:
         return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary

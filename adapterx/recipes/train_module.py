@@ -17,14 +17,14 @@ from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
-from adapterx.data.features import Collator, tokenize
+from adapterx.data.features import Collator
 from adapterx.data.loading import english_train_dev
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
-                                     provenance, save_head, train_settings)
+                                     provenance, save_head, train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, mixed_train, train_on_sources, uses_sources
 from adapterx.report.console import console
 from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
@@ -130,7 +130,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
     method.compose(bb, Composition("direct"), task.name)
     model = build_model(bb, task)
     ev = eval_settings(task, cfg)
-    features = tokenize(task, train_ex, bb.tokenizer, ev.max_seq_length, ev.doc_stride, train=True)
+    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
 
     def dev_score() -> float:
         return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
