@@ -54,3 +54,29 @@ def test_module_similarity_of_a_module_with_itself_is_one(make_cfg):
     bottleneck = api.train("mnli", cfg=make_cfg())
     with pytest.raises(AdapterxError, match="not a LoRA module"):
         module_similarity(path, bottleneck)
+
+
+def _results(root, name: str, **fields) -> None:
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(__import__("json").dumps({"model": "m", **fields}))
+
+
+def test_measured_deltas_of_trained_and_retrieval_targets(tmp_path):
+    from adapterx.recipes.suggest import measured_deltas
+
+    _results(tmp_path, "x/d0", target="xcopa", setup="direct", inter=[], method="bottleneck", average=50.0)
+    _results(tmp_path, "x/d1", target="xcopa", setup="direct", inter=[], method="bottleneck", average=52.0)
+    _results(tmp_path, "x/s0", target="xcopa", setup="stack", inter=["siqa"], method="bottleneck", average=53.0)
+    _results(tmp_path, "x/f0", target="xcopa", setup="fuse", inter=["siqa", "mnli"], method="bottleneck", average=60.0)
+    _results(tmp_path, "x/l0", target="xcopa", setup="stack", inter=["mnli"], method="lora", average=70.0)  # no lora direct
+    # Tatoeba trains nothing: the base encoder's score (inter []) is the reference of each module's
+    _results(tmp_path, "t/base", target="tatoeba", setup="retrieval", inter=[], method="none", average=80.0)
+    _results(tmp_path, "t/siqa", target="tatoeba", setup="retrieval", inter=["siqa"], method="bottleneck", average=78.5)
+    _results(tmp_path, "t/mnli", target="tatoeba", setup="retrieval", inter=["mnli"], method="bottleneck", average=81.0)
+    _results(tmp_path, "t/other", target="tatoeba", setup="retrieval", inter=["squad"], method="bottleneck",
+             average=10.0, model="another base")  # no base score of that model: not a delta
+    xcopa = measured_deltas(tmp_path, "xcopa")
+    assert set(xcopa) == {"siqa"} and xcopa["siqa"]["delta"] == pytest.approx(2.0)
+    tatoeba = measured_deltas(tmp_path, "tatoeba")
+    assert {k: v["delta"] for k, v in tatoeba.items()} == pytest.approx({"siqa": -1.5, "mnli": 1.0})

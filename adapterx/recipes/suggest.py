@@ -21,8 +21,9 @@ from adapterx.tasks import all_tasks, get_task
 
 
 def measured_deltas(runs_dir: Path, target: str) -> dict[str, dict]:
-    """Per intermediate task (single-module `stack` runs): mean delta vs `direct` of the same method
-    and model over seeds, and the module folders (for module similarity)."""
+    """Per intermediate task: the mean delta over seeds of its single-module `stack` runs vs `direct`
+    of the same method and model, or, for a retrieval target (no training), of the scores from its
+    module vs the base encoder's; and the module folders (for module similarity)."""
     runs = []
     for path in sorted(Path(runs_dir).rglob("results.json")):
         try:
@@ -31,22 +32,25 @@ def measured_deltas(runs_dir: Path, target: str) -> dict[str, dict]:
             continue
         if results.get("target") == target and results.get("average") is not None:
             runs.append((path.parent, results))
-    direct = defaultdict(list)
+    reference = defaultdict(list)  # (method, model) -> direct runs; ("retrieval", model) -> base scores
     for folder, r in runs:
         if r.get("setup") == "direct":
-            direct[(r.get("method"), r.get("model"))].append((folder, float(r["average"])))
+            reference[(r.get("method"), r.get("model"))].append((folder, float(r["average"])))
+        elif r.get("setup") == "retrieval" and not r.get("inter"):
+            reference[("retrieval", r.get("model"))].append((folder, float(r["average"])))
     out: dict[str, dict] = {}
     for folder, r in runs:
-        if r.get("setup") != "stack" or len(r.get("inter", [])) != 1:
+        if r.get("setup") not in ("stack", "retrieval") or len(r.get("inter", [])) != 1:
             continue
-        base = direct.get((r.get("method"), r.get("model")))
+        retrieval = r["setup"] == "retrieval"
+        base = reference.get(("retrieval" if retrieval else r.get("method"), r.get("model")))
         if not base:
             continue
         ref = sum(a for _, a in base) / len(base)
         entry = out.setdefault(r["inter"][0], {"deltas": [], "method": r.get("method"),
                                                "module": None, "target_module": None})
         entry["deltas"].append(float(r["average"]) - ref)
-        if r.get("method") == "lora" and r.get("modules"):
+        if r.get("method") == "lora" and r.get("modules") and not retrieval:
             entry["module"] = r["modules"][0]["path"]
             entry["target_module"] = str(base[0][0] / "module")
     for entry in out.values():
