@@ -128,6 +128,17 @@ def test_retrieval_from_base_and_module(make_cfg, data_dir):
     assert base["setup"] == "retrieval" and 0 <= base["per_language"]["de"] <= 100
     with_module = stack("squad", "tatoeba", cfg=cfg)
     assert with_module["inter"] == ["squad"]
+    # per-pair correctness beside each run: the report's intervals and paired test come from it
+    for results in (base, with_module):
+        (scores,) = Path(cfg.output).glob(f"tatoeba/retrieval-*{results['config_hash'][:8]}*/scores/test-de.json")
+        values = json.loads(scores.read_text())["values"]["correct"]
+        assert len(values) == results["n_examples"]["de"] and set(values) <= {0, 1}
+        assert 100 * sum(values) / len(values) == pytest.approx(results["per_language"]["de"])
+    from adapterx.api import report
+
+    rep = report(cfg.output, show=False)
+    (group,) = [g for g in rep["groups"] if g["target"] == "tatoeba" and g["label"] == "squad"]
+    assert group["delta"]["p"] is not None and group["average"]["ci"] is not None
     sweep = direct("tatoeba", cfg=make_cfg(data_dir=str(data_dir), langs=["de"], **{"retrieval__sweep": True}))
     assert len(sweep["per_layer"]) == 2  # the tiny model's two layers
     bucc = direct("bucc", cfg=make_cfg(data_dir=str(data_dir), langs=["de"], eval_split="dev"))

@@ -23,6 +23,7 @@ from adapterx.recipes.common import provenance
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
 from adapterx.report.results import print_table, write_results
+from adapterx.report.scores import write_scores
 from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
 from adapterx.tasks import Task, check_languages
 
@@ -130,6 +131,8 @@ def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str =
                "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method, "langs": langs,
                "split": cfg.eval_split, "retrieval": cfg.retrieval.__dict__,
                "max_eval_examples": cfg.training.max_eval_examples}
+    if cfg.training.max_eval_examples is not None:  # the seed picks the subsample (all pairs: no seed)
+        payload["sample_seed"] = cfg.seed
     key = stable_hash(payload)
     name = "-".join(["retrieval", *inter, cfg.method if inter else "base", key[:8]])
     run_dir = Path(cfg.output) / target.name / name
@@ -189,5 +192,9 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
                 else [str(i) for i in result.predictions]
             (folder / f"{cfg.eval_split}-{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
+        if target.name == "tatoeba":  # per-pair correctness, for the report's intervals and paired tests
+            pairs = {lang: load_examples(target, "test", lang, cfg.data_dir, cfg.training.max_eval_examples,
+                                         cfg.seed) for lang in chosen}
+            write_scores(tmp, target, cfg.eval_split, chosen, pairs)
         write_results(tmp, results)
     return results

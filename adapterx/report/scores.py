@@ -115,7 +115,9 @@ def example_values(task: Task, result: EvalResult, examples: list[dict],
             return None
         cast = int if task.kind == "multiple_choice" else (lambda v: v)  # noqa: E731
         return "mean", "correct", {"correct": [int(p == cast(ex["label"])) for p, ex in zip(preds, examples)]}
-    return None  # retrieval: scored against a mined set, not per example
+    if task.metric == "tatoeba":  # pair i is correct when sentence i's nearest neighbour is its own translation
+        return "mean", "correct", {"correct": [int(int(p) == i) for i, p in enumerate(preds)]}
+    return None  # BUCC: F1 over the pairs mined from a whole corpus, not a sum over examples
 
 
 def corpus_score(aggregate: str, primary: str, values: dict[str, Any]) -> float:
