@@ -83,7 +83,8 @@ class Analysis:
         mean, std = stats.seed_stats(averages)
         has_all = bool(boots) and len(boots) == len(langs)
         if not boots:
-            notes.append("no per-example scores (older run or retrieval): CIs and tests n/a")
+            notes.append("no per-example scores (an older run, or BUCC, whose F1 is over mined pairs): "
+                         "CIs and tests n/a")
         elif not has_all:
             notes.append("per-example scores for " + ", ".join(sorted(boots)) + " only")
         return {
