@@ -35,9 +35,9 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import (TensorPeak, base_parser, chosen_setups, default_output, flops_per_token, machine, parameter_counts,  # noqa: E402
-                          peak_tflops, release_memory, resolve_model, rss_bytes, static_bytes, sync,
-                          synthetic_batch, synthetic_rows, write_outputs)
+from bench_common import (TensorPeak, base_parser, chosen_setups, default_output, flops_per_token,  # noqa: E402
+                          machine, parameter_counts, peak_tflops, release_memory, resolve_model, rss_bytes,
+                          static_bytes, sync, synthetic_batch, synthetic_rows, write_outputs)
 
 SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "bottleneck", "lora-8bit", "lora-4bit",
           "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The cost benchmarks, one after the other (never two at once: they would share the cores and
+# slow each other unevenly). Each prints its table and writes JSON + Markdown under
+# benchmarks/results/<device>-<date>-<name>.{json,md}.
+#
+#   bash benchmarks/suite.sh cpu [MODEL_DIR]    # 2-core CPU: e5-small + the reduced XLM-R shape, ~35 min
+#   bash benchmarks/suite.sh gpu                # one GPU: XLM-R Large shape (random weights), bf16
+#
+# MODEL_DIR defaults to /tmp/e5, built by ../shared/tools/build_e5_small.py when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${1:-cpu}"
+model="${2:-/tmp/e5}"
+date="$(date +%F)"
+
+if [[ "$target" == "cpu" ]]; then
+  if [[ ! -f "$model/config.json" ]]; then
+    python ../shared/tools/build_e5_small.py "$model"
+  fi
+  # training: every setup on e5-small, 16 x 128, fp32 (the 8-bit / 4-bit bases are slow on a CPU)
+  python benchmarks/train_cost.py --model "$model" --batch 16 --seq-len 128 --cpu-quant \
+    --setups full,full-adam8bit,lora,bottleneck,lora-8bit,lora-4bit,fusion-2,fusion-8,lora-fusion-2,multitask-2 \
+    --warmup 1 --rounds 3 --steps 2
+  # XLM-R Large's widths and 250k vocabulary, 4 layers, at the paper's per-device batch (4 x 256)
+  python benchmarks/train_cost.py --shape reduced --batch 4 --seq-len 256 --setups full,lora,bottleneck \
+    --warmup 1 --rounds 3 --steps 1 --out "benchmarks/results/cpu-$date-train_cost_reduced.json"
+  python benchmarks/compare_peer.py --model "$model" --batch 16 --seq-len 128 --steps 3 --rounds 3
+  python benchmarks/eval_cost.py --model "$model" --examples 64 --rounds 2
+  python benchmarks/padding.py --model "$model" --data-dir ../shared/data
+elif [[ "$target" == "gpu" ]]; then
+  name="$(python -c 'import torch; print(torch.cuda.get_device_name(0).replace(" ", "_"))')"
+  out="benchmarks/results/$name-$date"
+  # the paper's per-device batch, then the MFU batch, with and without gradient checkpointing
+  python benchmarks/train_cost.py --shape xlmr-large --batch 4 --seq-len 256 --out "$out-train_cost_4x256.json"
+  python benchmarks/train_cost.py --shape xlmr-large --batch 32 --seq-len 256 --out "$out-train_cost_32x256.json"
+  python benchmarks/train_cost.py --shape xlmr-large --batch 32 --seq-len 256 --grad-checkpointing \
+    --setups full-bf16,lora,bottleneck --out "$out-train_cost_32x256_gc.json"
+  python benchmarks/compare_peer.py --shape xlmr-large --batch 32 --seq-len 256 --out "$out-compare_peer.json"
+  python benchmarks/eval_cost.py --shape xlmr-large --examples 1024 --batch 128 --out "$out-eval_cost.json"
+else
+  echo "usage: bash benchmarks/suite.sh cpu [MODEL_DIR] | gpu" >&2
+  exit 2
+fi
