@@ -271,11 +271,11 @@ def _clip(text: str, width: int = 100) -> str:
 def guard_for_run(task, cfg, split: str, langs: list[str], train_ex: list[dict] | None) -> LeakageGuard:
     """Index a target run's evaluation sets (as evaluated: `--langs`, `--eval-split`,
     `--max-eval-examples`) and check the target's English training data (when given) against them."""
-    from adapterx.data.loading import load_examples
+    from adapterx.data.loading import load_eval_examples
 
     mode, tolerance = cfg.data.leakage, cfg.data.leakage_tolerance
     eval_sets = {} if mode == "off" or task.kind == "retrieval" else {
-        lang: load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
+        lang: load_eval_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples)
         for lang in langs}
     guard = LeakageGuard.for_eval(mode, tolerance, task.name, split, task.kind, eval_sets)
     if train_ex is not None:

@@ -100,3 +100,43 @@ def test_stack_reuses_the_module_train_made(make_cfg, capsys):
 def test_fresh_head_option(make_cfg):
     results = stack("copa", "xcopa", cfg=make_cfg(langs=["et"], head_init="fresh"))
     assert results["head_init"] == "fresh"
+
+
+def test_every_seed_scores_the_same_evaluation_subset(make_cfg):
+    """A subsampled evaluation set (--max-eval-examples) is fixed, not drawn by the run's seed: seeds
+    then differ in training only, and setups can be paired item by item."""
+    import dataclasses
+    import pathlib
+
+    from adapterx.api import report
+    from adapterx.store import stable_hash
+    from adapterx.data.loading import eval_sample_key
+    from adapterx.recipes.grid_plan import Cell, cell_key
+
+    ids = {}
+    for seed in (0, 1):
+        cfg = make_cfg(langs=["de"], eval_split="dev", seed=seed, training__max_eval_examples=5)
+        results = direct("xnli", cfg=cfg)
+        (scores,) = pathlib.Path(cfg.output).glob(f"xnli/*-s{seed}-{results['config_hash'][:8]}/scores/dev-de.json")
+        ids[seed] = json.loads(scores.read_text())["ids"]
+        assert len(ids[seed]) == 5
+    assert ids[0] == ids[1]
+    # keys: only runs whose subset changed (seed != 0 with a subsample) get a new one
+    assert eval_sample_key(None, 1) == eval_sample_key(5, 0) == {} and eval_sample_key(5, 1)
+    def key_before(cell, cfg):  # a grid cell's key before evaluation subsets were fixed
+        config = cfg.to_dict()
+        config["data"].pop("feature_cache")
+        return stable_hash({"cell": dataclasses.asdict(cell), "config": config})
+
+    for seed, max_eval, kept in ((1, None, True), (0, 5, True), (1, 5, False)):
+        cell = Cell(target="xnli", setup="direct", inter=(), method="bottleneck", seed=seed)
+        grid_cfg = make_cfg(seed=seed, training__max_eval_examples=max_eval)
+        assert (cell_key(cell, grid_cfg) == key_before(cell, grid_cfg)) is kept
+    # a report over runs that did score different items (made before the fix) says so
+    (scores,) = pathlib.Path(cfg.output).glob("xnli/*-s1-*/scores/dev-de.json")
+    data = json.loads(scores.read_text())
+    data["ids"] = [f"other-{i}" for i in data["ids"][:2]] + data["ids"][2:]
+    scores.write_text(json.dumps(data))
+    rep = report(cfg.output, show=False)
+    (group,) = [g for g in rep["groups"] if g["target"] == "xnli"]
+    assert any("scored different examples" in n and "the 3 they share" in n for n in group["notes"])

@@ -35,6 +35,25 @@ def load_examples(task: Task | str, split: str, lang: str = "en", data_dir: str 
     return subsample(examples, max_examples, seed)
 
 
+# Evaluation subsets (`--max-eval-examples`) are drawn with this seed, whatever the run's seed:
+# every seed and every setup of an experiment then scores the same items, so seeds average over
+# training randomness only and two setups can be compared item by item (paired bootstrap).
+EVAL_SAMPLE_SEED = 0
+
+
+def load_eval_examples(task: Task | str, split: str, lang: str, data_dir: str | Path | None,
+                       max_examples: int | None) -> list[dict]:
+    """The evaluation examples of one language: all of them, or the fixed subsample of `max_examples`."""
+    return load_examples(task, split, lang, data_dir, max_examples, EVAL_SAMPLE_SEED)
+
+
+def eval_sample_key(max_examples: int | None, seed: int) -> dict:
+    """Cache-key entry of runs whose evaluation subset changed when it stopped following the run's
+    seed (subsampled evaluation with seed != EVAL_SAMPLE_SEED); empty for every other run, whose
+    key stays as it was."""
+    return {"eval_sample_seed": EVAL_SAMPLE_SEED} if max_examples is not None and seed != EVAL_SAMPLE_SEED else {}
+
+
 def subsample(examples: list[dict], max_examples: int | None, seed: int) -> list[dict]:
     """A seeded random subset that keeps the original order (so predictions stay in input order)."""
     if not max_examples or max_examples >= len(examples):

@@ -221,9 +221,13 @@ CELL_KEY_IGNORES = (("data", "feature_cache"),)
 def cell_key(cell: Cell, cfg: RunConfig) -> str:
     """The hash that decides whether a finished cell is still valid (any config change that can
     change its result reruns it)."""
+    from adapterx.data.loading import eval_sample_key
+
     config = cfg.to_dict()
     for section, name in CELL_KEY_IGNORES:
         config[section].pop(name, None)
+    # cells that evaluated another subset before evaluation subsets stopped following the seed
+    config.update(eval_sample_key(cfg.training.max_eval_examples, cfg.seed))
     return stable_hash({"cell": dataclasses.asdict(cell), "config": config})
 
 

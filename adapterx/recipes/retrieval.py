@@ -15,7 +15,7 @@ import torch
 from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
-from adapterx.data.loading import load_examples
+from adapterx.data.loading import eval_sample_key, load_eval_examples, load_examples
 from adapterx.evaluation import EvalResult
 from adapterx.methods import get_method
 from adapterx.metrics import retrieval as retrieval_metrics
@@ -70,7 +70,7 @@ def _layers(bb: Backbone, cfg: RunConfig) -> list[int]:
 
 def score_tatoeba(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list[int]) -> dict[int, EvalResult]:
     """Nearest-neighbour accuracy (cosine) from each non-English sentence to its English pair."""
-    pairs = load_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
+    pairs = load_eval_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
     r = cfg.retrieval
     src = embed(bb, [p["source"] for p in pairs], layers, r.max_seq_length, r.batch_size)
     tgt = embed(bb, [p["target"] for p in pairs], layers, r.max_seq_length, r.batch_size)
@@ -130,9 +130,8 @@ def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str =
     payload = {"target": target.name, "modules": [m.key for m in modules], "model": model_id(cfg.model),
                "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method, "langs": langs,
                "split": cfg.eval_split, "retrieval": cfg.retrieval.__dict__,
-               "max_eval_examples": cfg.training.max_eval_examples}
-    if cfg.training.max_eval_examples is not None:  # the seed picks the subsample (all pairs: no seed)
-        payload["sample_seed"] = cfg.seed
+               "max_eval_examples": cfg.training.max_eval_examples,
+               **eval_sample_key(cfg.training.max_eval_examples, cfg.seed)}
     key = stable_hash(payload)
     name = "-".join(["retrieval", *inter, cfg.method if inter else "base", key[:8]])
     run_dir = Path(cfg.output) / target.name / name
@@ -193,8 +192,8 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
             (folder / f"{cfg.eval_split}-{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
         if target.name == "tatoeba":  # per-pair correctness, for the report's intervals and paired tests
-            pairs = {lang: load_examples(target, "test", lang, cfg.data_dir, cfg.training.max_eval_examples,
-                                         cfg.seed) for lang in chosen}
+            pairs = {lang: load_eval_examples(target, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
+                     for lang in chosen}
             write_scores(tmp, target, cfg.eval_split, chosen, pairs)
         write_results(tmp, results)
     return results

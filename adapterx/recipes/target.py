@@ -16,7 +16,7 @@ from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.data.features import Collator
-from adapterx.data.loading import english_train_dev, load_examples
+from adapterx.data.loading import english_train_dev, eval_sample_key, load_eval_examples
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
@@ -82,7 +82,7 @@ def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfi
     results, examples = {}, {}
     with merged_for_eval(bb):  # a final model: fp32 LoRA runs merged (one matmul per layer), then unmerged
         for lang in langs:
-            examples[lang] = load_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
+            examples[lang] = load_eval_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples)
             with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
                 results[lang] = evaluate(model, task, examples[lang], bb.tokenizer, ev, bb.device, lang)
     return results, examples
@@ -127,7 +127,8 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
                **({"merge": asdict(cfg.merge)} if comp.setup == "merge" else {}),
                **learning_settings(task, cfg), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
-               "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init}
+               "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init,
+               **eval_sample_key(cfg.training.max_eval_examples, cfg.seed)}
     key = stable_hash(payload)
     name = "-".join([comp.name(cfg.method), *inter, cfg.method, f"s{cfg.seed}", key[:8]])
     run_dir = Path(cfg.output) / task.name / name

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
-from adapterx.data.loading import load_examples, subsample
+from adapterx.data.loading import EVAL_SAMPLE_SEED, load_eval_examples, subsample
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.recipes.common import eval_settings, provenance
@@ -73,9 +73,9 @@ def translated_files(target: str, cfg: RunConfig) -> tuple[Task, dict[str, Path 
 
 def _examples(task: Task, lang: str, path: Path | None, cfg: RunConfig) -> list[dict]:
     if path is None:
-        return load_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples, cfg.seed)
-    # the same seeded subsample as zero-shot evaluation, so both score the same items
-    return subsample(task.translate_test.read(path), cfg.training.max_eval_examples, cfg.seed)
+        return load_eval_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
+    # the same subsample as zero-shot evaluation, so both score the same items
+    return subsample(task.translate_test.read(path), cfg.training.max_eval_examples, EVAL_SAMPLE_SEED)
 
 
 def trained_run_dir(output: str | Path, task: Task, key: str) -> Path:

@@ -75,7 +75,12 @@ class Analysis:
                     [lang_score(r.results["per_language"], lang, "exact_match") for r in runs
                      if lang in r.results["per_language"]])[0]
             files = self._files(group, lang)
-            if files is not None and (ids := stats.common_ids(files)):
+            ids = stats.common_ids(files) if files is not None else []
+            if files is not None and len(ids) < max(len(f["ids"]) for f in files):
+                # e.g. runs made when a subsampled evaluation set followed the run's seed
+                notes.append(f"{lang}: the seeds scored different examples; intervals and tests use the "
+                             f"{len(ids)} they share")
+            if ids:
                 boots[lang] = self._boot(group, lang, ids)
                 entry["ci"] = self._ci(boots[lang])
             per_language[lang] = entry
