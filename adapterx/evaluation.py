@@ -10,10 +10,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from adapterx.data.feature_cache import tokenizer_fingerprint
+from adapterx.data.feature_cache import features_key
 from adapterx.data.features import MODEL_COLUMNS, Collator, tokenize
 from adapterx.metrics import compute_metric, primary_score
-from adapterx.store import stable_hash
 from adapterx.tasks import Task
 
 
@@ -65,8 +64,7 @@ FEATURE_CACHE_SIZE = 32
 def eval_features(task: Task, examples: list[dict], tokenizer, settings: EvalSettings):
     """`tokenize(..., train=False)`, from this process's cache when the same examples were
     tokenized the same way before (callers only read the features)."""
-    key = stable_hash([task.name, task.kind, list(task.labels), task.num_choices, tokenizer_fingerprint(tokenizer),
-                       settings.max_seq_length, settings.doc_stride, examples], length=32)
+    key = features_key(task, examples, tokenizer, settings.max_seq_length, settings.doc_stride, train=False)
     if key in _FEATURES:
         _FEATURES.move_to_end(key)
         return _FEATURES[key]

@@ -68,9 +68,13 @@ def _layers(bb: Backbone, cfg: RunConfig) -> list[int]:
     return [layer]
 
 
-def score_tatoeba(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list[int]) -> dict[int, EvalResult]:
+def tatoeba_pairs(task: Task, cfg: RunConfig, lang: str) -> list[dict]:
+    """The (sub-sampled) test pairs of one language, row i with row i."""
+    return load_eval_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
+
+
+def score_tatoeba(bb: Backbone, cfg: RunConfig, pairs: list[dict], layers: list[int]) -> dict[int, EvalResult]:
     """Nearest-neighbour accuracy (cosine) from each non-English sentence to its English pair."""
-    pairs = load_eval_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
     r = cfg.retrieval
     src = embed(bb, [p["source"] for p in pairs], layers, r.max_seq_length, r.batch_size)
     tgt = embed(bb, [p["target"] for p in pairs], layers, r.max_seq_length, r.batch_size)
@@ -83,8 +87,9 @@ def score_tatoeba(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: l
     return results
 
 
-def score_bucc(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list[int]) -> dict[int, EvalResult]:
-    """Ratio-margin mining; the score threshold is chosen on dev and applied to test (XTREME)."""
+def bucc_data(task: Task, cfg: RunConfig, lang: str) -> dict[str, dict]:
+    """The dev split (for the threshold) and the evaluated split of one language; refuses a split
+    without gold alignments."""
     split = cfg.eval_split
     data = {s: load_examples(task, s, lang, cfg.data_dir) for s in ("dev", split)}
     if not data[split]["gold"]:
@@ -93,6 +98,12 @@ def score_bucc(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list
         raise DataError(f"the BUCC {split} split for {lang} has no gold alignments (they are not public)",
                         hint="score on the dev split (--eval-split dev), or submit the predictions "
                              "file to the official scorer")
+    return data
+
+
+def score_bucc(bb: Backbone, cfg: RunConfig, data: dict[str, dict], layers: list[int]) -> dict[int, EvalResult]:
+    """Ratio-margin mining; the score threshold is chosen on dev and applied to test (XTREME)."""
+    split = cfg.eval_split
     r = cfg.retrieval
     vectors = {}
     for s, d in data.items():
@@ -114,6 +125,9 @@ def score_bucc(bb: Backbone, task: Task, cfg: RunConfig, lang: str, layers: list
     return results
 
 
+# Per retrieval target: what one language's data is (read once, and checked before any embedding)
+# and how it is scored from it.
+LOADERS = {"tatoeba": tatoeba_pairs, "bucc": bucc_data}
 SCORERS = {"tatoeba": score_tatoeba, "bucc": score_bucc}
 
 
@@ -160,9 +174,10 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
     reported = layers[0] if len(layers) == 1 else (cfg.retrieval.layer or default_layer(len(layers)))
     start = time.perf_counter()
     per_layer: dict[int, dict[str, EvalResult]] = {layer: {} for layer in layers}
+    data = {lang: LOADERS[target.name](target, cfg, lang) for lang in langs}
     for lang in langs:
         with console.status(f"embedding {target.name} {lang}"):
-            for layer, result in SCORERS[target.name](bb, target, cfg, lang, layers).items():
+            for layer, result in SCORERS[target.name](bb, cfg, data[lang], layers).items():
                 per_layer[layer][lang] = result
     chosen = per_layer[reported]
     metric = "f1" if target.metric == "bucc" else "accuracy"
@@ -192,8 +207,6 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
             (folder / f"{cfg.eval_split}-{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
         if target.name == "tatoeba":  # per-pair correctness, for the report's intervals and paired tests
-            pairs = {lang: load_eval_examples(target, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
-                     for lang in chosen}
-            write_scores(tmp, target, cfg.eval_split, chosen, pairs)
+            write_scores(tmp, target, cfg.eval_split, chosen, data)
         write_results(tmp, results)
     return results
