@@ -268,6 +268,10 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              callbacks=([selector] if selector else []) + list(callbacks or []) or None)
     trainer.selector = selector
+    if not progress:  # without a bar the Trainer prints every log dict instead: quiet means quiet
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     resume = last_complete_checkpoint(work_dir)
     if resume:
         from adapterx.report.console import console

@@ -149,13 +149,37 @@ def device_label(device: torch.device) -> str:
     return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(device).lower()).strip("-")
 
 
+_GEMM_RATES: dict[tuple[str, torch.dtype], float] = {}
+
+
+def measured_gemm_tflops(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 1536,
+                         repeats: int = 4) -> float:
+    """TFLOP/s of an n x n x n matrix product on `device` (best of `repeats`, after a warm-up);
+    measured once per process. CPUs have no spec-sheet peak to look up (it depends on the vector
+    units, cores and clocks), so their MFU is taken against what their own GEMM reaches."""
+    key = (str(device), dtype)
+    if key not in _GEMM_RATES:
+        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+        c = torch.mm(a, b)
+        best = float("inf")
+        for _ in range(repeats):
+            sync(device)
+            t0 = time.perf_counter()
+            torch.mm(a, b, out=c)
+            sync(device)
+            best = min(best, time.perf_counter() - t0)
+        _GEMM_RATES[key] = 2 * n**3 / best / 1e12
+    return _GEMM_RATES[key]
+
+
 def peak_tflops(device: torch.device, bf16: bool, override: float | None) -> tuple[float | None, str]:
     """Peak FLOP/s (in TFLOP/s) to compute MFU against, and where it came from: `--peak-tflops`, the
-    GPU table (bf16 or fp32 column), or none (a CPU without --peak-tflops: no MFU)."""
+    GPU table (bf16 or fp32 column), or on a CPU this machine's measured fp32 GEMM rate."""
     if override:
         return override, "--peak-tflops"
     if device.type != "cuda":
-        return None, "none (CPU: pass --peak-tflops)"
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        return measured_gemm_tflops(device, dtype), f"measured {str(dtype).replace('torch.', '')} GEMM on this CPU"
     name = torch.cuda.get_device_name(device)
     for needle, bf16_peak, fp32_peak in GPU_PEAK_TFLOPS:
         if needle in name:

@@ -72,37 +72,48 @@ def main(argv: list[str] | None = None) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     settings = TrainSettings(learning_rate=LEARNING_RATE, epochs=1, batch_size=args.batch, grad_accum=1,
                              warmup_ratio=0.1, weight_decay=0.01, logging_steps=10**6, seed=0, save_checkpoints=False)
-    timers = {"adapterx": StepTimer(), "peer": StepTimer()}
+    # one timer per side per round: each counted round gives a paired ratio (the two epochs ran
+    # back to back, so a slower spell of the machine hits both), whose spread shows the noise
+    rounds: dict[str, list[StepTimer]] = {"adapterx": [], "peer": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             counted = r >= args.warmup_rounds
-            ax_timer = timers["adapterx"] if counted else StepTimer()
+            ax_timer, peer_timer = StepTimer(), StepTimer()
             train_model(ax_model, data, Collator(bb.tokenizer, "classification"), settings, Path(tmp) / f"ax{r}",
                         bb.device, bb.dtype, progress=False, callbacks=[ax_timer])
-            peer_timer = timers["peer"] if counted else StepTimer()
             peer_trainer(peer_model, tokenizer, data, args.batch, str(Path(tmp) / f"peer{r}"), [peer_timer]).train()
+            if counted:
+                rounds["adapterx"].append(ax_timer)
+                rounds["peer"].append(peer_timer)
             print(f"round {r + 1}/{args.rounds} done{'' if counted else ' (warm-up)'}", flush=True)
+    if not rounds["peer"] or not all(t.times for t in rounds["adapterx"] + rounds["peer"]):
+        raise SystemExit("no measured steps: use --rounds > --warmup-rounds and --steps >= 2")
+    per_round = [statistics.median(p.times) / statistics.median(a.times)
+                 for a, p in zip(rounds["adapterx"], rounds["peer"])]
+    ratio = statistics.median(per_round)
     rows = []
     for name, model in (("adapterx", ax_model), ("peer", peer_model)):
-        step = statistics.median(timers[name].times)
-        rows.append({"setup": name, "steps timed": len(timers[name].times), "step ms": step * 1e3,
+        times = [t for timer in rounds[name] for t in timer.times]
+        step = statistics.median(times)
+        rows.append({"setup": name, "steps timed": len(times), "step ms": step * 1e3,
                      "tokens/s": tokens_per_step / step,
                      "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)})
-    ratio = rows[0]["tokens/s"] / rows[1]["tokens/s"]
     for row in rows:
         row["÷ peer"] = row["tokens/s"] / rows[1]["tokens/s"]
     device = bb.device
-    notes = [f"adapterx tokens/s / peer tokens/s = {ratio:.3f}",
+    notes = [f"adapterx tokens/s / peer tokens/s = {ratio:.3f}: median of {len(per_round)} per-round paired ratios "
+             f"(range {min(per_round):.3f}-{max(per_round):.3f}); the table's ÷ peer pools all steps",
              f"batch {args.batch} x {args.seq_len}, padding fraction {args.pad_frac}, {args.steps} steps per round, "
              f"{args.rounds - args.warmup_rounds} counted rounds; median wall time between optimizer steps",
              "peer: AutoModelForSequenceClassification + peft LoRA (its pooler and classifier), fp32 weights "
              "(bf16 autocast on GPU); adapterx: encoder without pooler + its own head, base in its compute dtype"]
     payload = {"benchmark": "compare_peer", "model": str(model_dir), "model_label": label, "device": str(device),
-               "machine": machine(), "options": vars(args), "ratio_adapterx_over_peer": ratio, "setups": rows,
+               "machine": machine(), "options": vars(args), "ratio_adapterx_over_peer": ratio,
+               "per_round_ratios": per_round, "setups": rows,
                "notes": notes}
     write_outputs(default_output(torch.device(device), "compare_peer", args.out), payload, list(rows[0]), rows,
                   f"adapterx LoRA vs plain Trainer + peft: {label}, {device}")
-    print(f"adapterx tokens/s / peer tokens/s = {ratio:.3f}")
+    print(f"adapterx tokens/s / peer tokens/s = {ratio:.3f} (per round {min(per_round):.3f}-{max(per_round):.3f})")
     return payload
 
 

@@ -3,7 +3,7 @@
 # slow each other unevenly). Each prints its table and writes JSON + Markdown under
 # benchmarks/results/<device>-<date>-<name>.{json,md}.
 #
-#   bash benchmarks/suite.sh cpu [MODEL_DIR]    # 2-core CPU: e5-small + the reduced XLM-R shape, ~35 min
+#   bash benchmarks/suite.sh cpu [MODEL_DIR]    # 2-core CPU: e5-small, reduced and full XLM-R shapes, ~75 min
 #   bash benchmarks/suite.sh gpu                # one GPU: XLM-R Large shape (random weights), bf16
 #
 # MODEL_DIR defaults to /tmp/e5, built by ../shared/tools/build_e5_small.py when missing.
@@ -18,13 +18,26 @@ if [[ "$target" == "cpu" ]]; then
     python ../shared/tools/build_e5_small.py "$model"
   fi
   # training: every setup on e5-small, 16 x 128, fp32 (the 8-bit / 4-bit bases are slow on a CPU)
-  python benchmarks/train_cost.py --model "$model" --batch 16 --seq-len 128 --cpu-quant \
-    --setups full,full-adam8bit,lora,bottleneck,lora-8bit,lora-4bit,fusion-2,fusion-8,lora-fusion-2,multitask-2 \
+  setups=full,full-adam8bit,lora,lora-nodrop,lora-qv,bottleneck,lora-8bit,lora-4bit
+  setups+=,fusion-2,fusion-8,lora-fusion-2,multitask-2
+  python benchmarks/train_cost.py --model "$model" --batch 16 --seq-len 128 --cpu-quant --setups "$setups" \
     --warmup 1 --rounds 3 --steps 2
   # XLM-R Large's widths and 250k vocabulary, 4 layers, at the paper's per-device batch (4 x 256)
-  python benchmarks/train_cost.py --shape reduced --batch 4 --seq-len 256 --setups full,lora,bottleneck \
+  # and at 32 x 256 with and without gradient checkpointing
+  python benchmarks/train_cost.py --shape reduced --batch 4 --seq-len 256 --setups full,lora,lora-nodrop,bottleneck \
     --warmup 1 --rounds 3 --steps 1 --out "benchmarks/results/cpu-$date-train_cost_reduced.json"
-  python benchmarks/compare_peer.py --model "$model" --batch 16 --seq-len 128 --steps 3 --rounds 3
+  for gc in "" "--grad-checkpointing"; do
+    python benchmarks/train_cost.py --shape reduced --batch 32 --seq-len 256 --setups full,lora,bottleneck $gc \
+      --warmup 1 --rounds 1 --steps 1 --out "benchmarks/results/cpu-$date-train_cost_reduced_32x256${gc:+_gc}.json"
+  done
+  # the whole XLM-R Large shape (24 layers, random weights; ~15 GB of RAM), 4 x 256, without and
+  # with gradient checkpointing
+  for gc in "" "--grad-checkpointing"; do
+    python benchmarks/train_cost.py --shape xlmr-large --batch 4 --seq-len 256 \
+      --setups full,lora,lora-nodrop,bottleneck $gc --warmup 1 --rounds 2 --steps 1 \
+      --out "benchmarks/results/cpu-$date-train_cost_xlmr_large${gc:+_gc}.json"
+  done
+  python benchmarks/compare_peer.py --model "$model" --batch 16 --seq-len 128 --steps 4 --rounds 6
   python benchmarks/eval_cost.py --model "$model" --examples 64 --rounds 2
   python benchmarks/padding.py --model "$model" --data-dir ../shared/data
 elif [[ "$target" == "gpu" ]]; then

@@ -39,8 +39,8 @@ from bench_common import (TensorPeak, base_parser, chosen_setups, default_output
                           machine, parameter_counts, peak_tflops, release_memory, resolve_model, rss_bytes,
                           static_bytes, sync, synthetic_batch, synthetic_rows, write_outputs)
 
-SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "bottleneck", "lora-8bit", "lora-4bit",
-          "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")
+SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "lora-nodrop", "lora-qv", "bottleneck", "lora-8bit",
+          "lora-4bit", "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")
 DEFAULT_SETUPS = SETUPS
 TASK = "mnli"  # a 3-way classification head (sentence-pair classification, first token)
 SECOND_TASK = "sst2"  # the multi-task setup's second head
@@ -104,7 +104,12 @@ def build_setup(name: str, model_dir: Path, args: argparse.Namespace, device: to
     method_name = "full" if full else ("lora" if "lora" in name or name.startswith("multitask") else "bottleneck")
     method = get_method(method_name)
     method.prepare(bb)
-    lora, bottleneck = LoraSettings(), BottleneckSettings()
+    # lora-nodrop: LoRA without the dropout on its input (peft then skips it), to show what that
+    # dropout costs (each LoRA layer draws its own mask over its whole input); lora-qv: peft's own
+    # defaults for this architecture (query and value only, no dropout), the cheapest LoRA
+    lora = {"lora-nodrop": LoraSettings(dropout=0.0),
+            "lora-qv": LoraSettings(dropout=0.0, target_modules=["query", "value"])}.get(name, LoraSettings())
+    bottleneck = BottleneckSettings()
     settings = {"lora": lora, "bottleneck": bottleneck, "full": None}[method_name]
     if name.startswith("fusion") or name.startswith("lora-fusion"):
         k = int(name.rsplit("-", 1)[1])
@@ -193,7 +198,7 @@ def summarize(setup: Setup, args: argparse.Namespace, tokens_per_step: float) ->
            "step ms": step * 1e3, "step ms (mean)": sum(statistics.mean(v) for v in setup.times.values()) * 1e3,
            "tokens/s": tps, "flops/token": fpt,
            "TFLOP/s": fpt * tps / 1e12, "MFU %": (100 * fpt * tps / (peak * 1e12)) if peak else None,
-           "peak_source": source, "measured_steps": len(setup.times["forward"]),
+           "peak_source": source, "peak TFLOP/s": peak, "measured_steps": len(setup.times["forward"]),
            "static_mb": setup.static / mib}
     if setup.device.type == "cuda":
         row["peak mem MB"] = (setup.static + setup.step_peak_bytes) / mib
@@ -228,7 +233,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grad-checkpointing", action="store_true")
     p.add_argument("--optim", default="adamw_torch", help="optimizer of every setup but full-adam8bit")
     p.add_argument("--cpu-quant", action="store_true", help="also run 8-bit / 4-bit bases on a CPU (slow)")
-    p.add_argument("--peak-tflops", type=float, default=None, help="peak TFLOP/s for MFU (needed on CPU)")
+    p.add_argument("--peak-tflops", type=float, default=None,
+                   help="peak TFLOP/s for MFU (default: the GPU's spec sheet; on a CPU its measured GEMM rate)")
     return p.parse_args(argv)
 
 
@@ -294,7 +300,9 @@ def main(argv: list[str] | None = None) -> dict:
              "peak mem: " + ("static + largest rise of cuda max_memory_allocated in a step" if device.type == "cuda"
                              else "static bytes + tensor-accounting peak of one step (torch has no CPU "
                                   "allocator stats); RSS delta: resident memory in warm-up less before build"),
-             "MFU: (4N + 2 x trainable non-embedding) FLOPs per token (6N full fine-tuning) x tokens/s / peak"]
+             "MFU: (4N + 2 x trainable non-embedding) FLOPs per token (6N full fine-tuning) x tokens/s / peak ("
+             + "; ".join(sorted({f"{r['peak_source']}: {r['peak TFLOP/s']:.3g} TFLOP/s" for r in table
+                                 if r["peak TFLOP/s"]})) + ")"]
     notes += [f"skipped {k}: {v}" for k, v in skipped.items()]
     payload = {"benchmark": "train_cost", "model": str(model_dir), "model_label": label, "device": str(device),
                "machine": machine(), "options": vars(args), "tokens_per_step": tokens_per_step,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -80,7 +79,7 @@ def test_with_lengths_counts_tokens_of_the_longest_choice(tiny_model):
     assert lengths == [max(len(choice) for choice in row) for row in features["input_ids"]]
 
 
-def test_train_model_runs_grouped_on_datasets_and_ignores_it_on_batch_lists(tiny_model, tmp_path):
+def test_train_model_runs_grouped_on_datasets_and_ignores_it_on_batch_lists(tiny_model, tmp_path, capsys):
     task = get_task("mnli")
     bb, model = _lora_model(tiny_model)
     features = tokenize(task, load_examples(task, "train", "en", TINY_DATA)[:16], bb.tokenizer, 64, 32, train=True)
@@ -92,6 +91,7 @@ def test_train_model_runs_grouped_on_datasets_and_ignores_it_on_batch_lists(tiny
     out = train_model(model, rows, collator, _settings(group_by_length=True), tmp_path / "b", CPU,
                       torch.float32, progress=False)
     assert out.steps == 4
+    assert "train_runtime" not in capsys.readouterr().out  # no bar and no raw log dicts either
 
 
 # --- optimizer choice ---------------------------------------------------------------------------
@@ -276,8 +276,43 @@ def test_train_cost_smoke(tiny_model, tmp_path, benchmarks_path):
     assert set(rows) == {"full", "lora", "fusion-2"} and rows["full"]["tokens/s ÷ full"] == 1.0
     assert rows["lora"]["trainable"] < rows["full"]["trainable"]
     assert rows["lora"]["peak mem MB"] < rows["full"]["peak mem MB"]
-    assert rows["full"]["MFU %"] is None  # CPU without --peak-tflops
+    # a CPU has no spec-sheet peak: MFU against its own measured GEMM rate
+    assert rows["full"]["peak_source"].startswith("measured") and 0 < rows["full"]["MFU %"] < 100
     assert json.loads(out.read_text())["benchmark"] == "train_cost" and out.with_suffix(".md").is_file()
+
+
+def test_train_cost_lora_variants(tiny_model, tmp_path, benchmarks_path):
+    import train_cost
+    from bench_common import synthetic_rows
+
+    args = train_cost.parse_args(["--model", str(tiny_model), "--batch", "2", "--seq-len", "8", "--n-batches", "1"])
+    rows = synthetic_rows(2, 8, 0.0, 2, 100, 3)
+    kinds = {}
+    targets = {}
+    for name in ("lora", "lora-nodrop", "lora-qv"):
+        setup = train_cost.build_setup(name, tiny_model, args, torch.device("cpu"), rows, tmp_path)
+        kinds[name] = {type(m).__name__ for n, m in setup.model.named_modules()
+                       if "lora_dropout." in n and not list(m.children())}
+        targets[name] = {n.rsplit(".", 1)[-1] for n, m in setup.model.named_modules() if hasattr(m, "lora_A")}
+        hidden_dropout = [m for n, m in setup.model.named_modules()
+                          if isinstance(m, torch.nn.Dropout) and "lora_" not in n]
+        assert hidden_dropout and all(m.p > 0 for m in hidden_dropout)  # the model's own dropout stays
+    assert kinds == {"lora": {"Dropout"}, "lora-nodrop": {"Identity"}, "lora-qv": {"Identity"}}
+    assert targets["lora"] == targets["lora-nodrop"] == {"query", "key", "value", "dense"}
+    assert targets["lora-qv"] == {"query", "value"}
+
+
+def test_compare_peer_reports_paired_round_ratios(tiny_model, tmp_path, benchmarks_path):
+    import compare_peer
+
+    out = tmp_path / "peer.json"
+    payload = compare_peer.main(["--model", str(tiny_model), "--batch", "2", "--seq-len", "16", "--steps", "3",
+                                 "--rounds", "3", "--warmup-rounds", "1", "--out", str(out)])
+    assert len(payload["per_round_ratios"]) == 2 and all(r > 0 for r in payload["per_round_ratios"])
+    assert min(payload["per_round_ratios"]) <= payload["ratio_adapterx_over_peer"] <= max(payload["per_round_ratios"])
+    rows = {r["setup"]: r for r in payload["setups"]}
+    assert rows["adapterx"]["steps timed"] == rows["peer"]["steps timed"] == 4  # first step of each epoch left out
+    assert json.loads(out.read_text())["benchmark"] == "compare_peer"
 
 
 def test_eval_cost_smoke(tiny_model, tmp_path, benchmarks_path):
