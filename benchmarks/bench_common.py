@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -149,27 +150,22 @@ def device_label(device: torch.device) -> str:
     return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(device).lower()).strip("-")
 
 
-_GEMM_RATES: dict[tuple[str, torch.dtype], float] = {}
-
-
+@functools.lru_cache(maxsize=None)
 def measured_gemm_tflops(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 1536,
                          repeats: int = 4) -> float:
     """TFLOP/s of an n x n x n matrix product on `device` (best of `repeats`, after a warm-up);
     measured once per process. CPUs have no spec-sheet peak to look up (it depends on the vector
     units, cores and clocks), so their MFU is taken against what their own GEMM reaches."""
-    key = (str(device), dtype)
-    if key not in _GEMM_RATES:
-        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-        c = torch.mm(a, b)
-        best = float("inf")
-        for _ in range(repeats):
-            sync(device)
-            t0 = time.perf_counter()
-            torch.mm(a, b, out=c)
-            sync(device)
-            best = min(best, time.perf_counter() - t0)
-        _GEMM_RATES[key] = 2 * n**3 / best / 1e12
-    return _GEMM_RATES[key]
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    c = torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        sync(device)
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=c)
+        sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e12
 
 
 def peak_tflops(device: torch.device, bf16: bool, override: float | None) -> tuple[float | None, str]:
