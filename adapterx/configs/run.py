@@ -78,14 +78,23 @@ class TrainingConfig:
 
 @dataclass
 class RetrievalSettings:
-    """Retrieval targets (Tatoeba, BUCC): sentence vectors = mean-pooled hidden states of one layer."""
+    """Retrieval targets (Tatoeba, BUCC): sentence vectors = pooled hidden states of one layer.
+
+    Defaults follow google-research/xtreme's scripts/run_tatoeba.sh and run_bucc2018.sh."""
 
     layer: int | None = field(default=None, metadata={
-        "help": "hidden-state layer (0 = embeddings); None: 7/12 of the depth (14 of 24 for "
-                "XLM-R Large, XTREME's choice)"})
+        "help": "which layer (read per `layer_index`); None: XTREME's scripts' --specific_layer "
+                "(adapterx.recipes.retrieval.xtreme_layer)"})
     sweep: bool = field(default=False, metadata={"help": "score every layer and report each"})
     max_seq_length: int = 512
     batch_size: int = 64
+    pool: str | None = field(default=None, metadata={
+        "help": "mean (over all real tokens, CLS/SEP included) or cls (the first token); None: "
+                "XTREME's scripts: mean for Tatoeba, cls for BUCC"})
+    layer_index: str = field(default="xtreme", metadata={
+        "help": "xtreme: `layer` indexes the transformer layers' outputs (0 = the first layer's, "
+                "XTREME's --specific_layer); hidden_states: it indexes hidden_states (0 = embeddings), "
+                "None meaning 7/12 of the depth (the earlier adapterx default)"})
 
     def __post_init__(self) -> None:
         if self.layer is not None and self.layer < 0:
@@ -93,6 +102,12 @@ class RetrievalSettings:
         if self.batch_size < 1 or self.max_seq_length < 8:
             raise AdapterxError(f"retrieval.batch_size must be >= 1 and retrieval.max_seq_length >= 8, "
                                 f"got {self.batch_size} and {self.max_seq_length}")
+        from adapterx.errors import UnknownChoiceError
+
+        if self.pool not in (None, "mean", "cls"):
+            raise UnknownChoiceError("retrieval.pool", str(self.pool), ("mean", "cls"))
+        if self.layer_index not in ("xtreme", "hidden_states"):
+            raise UnknownChoiceError("retrieval.layer_index", self.layer_index, ("xtreme", "hidden_states"))
 
 
 @dataclass

@@ -81,20 +81,23 @@ def tatoeba_accuracy(source_emb: Any, target_emb: Any) -> dict[str, float]:
 
 
 def _unique_rows(emb: np.ndarray, texts: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, set[int]]:
-    """Rows of unique texts (first occurrence), their original row numbers, rows of repeated texts."""
+    """One embedding per distinct text, the row naming each (its first occurrence), and the rows
+    of texts that occur more than once (XTREME's ``text_load_unify`` + ``unique_embeddings``)."""
     if texts is None:
         return emb, np.arange(emb.shape[0]), set()
     if len(texts) != emb.shape[0]:
         raise ValueError(f"{len(texts)} texts for {emb.shape[0]} embeddings")
     first: dict[str, int] = {}
-    repeated: set[str] = set()
+    last: dict[str, int] = {}
     for row, text in enumerate(texts):
-        if text in first:
-            repeated.add(text)
-        else:
-            first[text] = row
+        first.setdefault(text, row)
+        last[text] = row
+    # unique_embeddings keeps the LAST occurrence's vector (a dict overwritten row by row); equal
+    # texts usually embed equally, but padding in a batch can shift the last bits.
+    vectors = np.fromiter((last[t] for t in first), dtype=np.int64, count=len(first))
     keep = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-    return emb[keep], keep, {first[t] for t in repeated}
+    repeated = {row for t, row in first.items() if last[t] != row}
+    return emb[vectors], keep, repeated
 
 
 def margin_scores(src_emb: Any, tgt_emb: Any, k: int = 4, *, src_ids: Sequence[Hashable] | None = None,
@@ -236,9 +239,20 @@ def best_threshold(pairs_with_scores: Mapping[tuple[Hashable, Hashable], float] 
 def bucc(dev_src: Any, dev_tgt: Any, dev_gold: Iterable[Sequence[Hashable]], test_src: Any, test_tgt: Any,
          test_gold: Iterable[Sequence[Hashable]], *, k: int = 4,
          dev_ids: tuple[Sequence[Hashable], Sequence[Hashable]] | None = None,
-         test_ids: tuple[Sequence[Hashable], Sequence[Hashable]] | None = None) -> dict[str, float]:
-    """Mine dev and test, pick the threshold on dev, score test: ``{"f1", "precision", "recall", "threshold"}``."""
-    dev_mined = mine_pairs(dev_src, dev_tgt, *(dev_ids or (None, None)), k=k)
-    test_mined = mine_pairs(test_src, test_tgt, *(test_ids or (None, None)), k=k)
+         test_ids: tuple[Sequence[Hashable], Sequence[Hashable]] | None = None,
+         dev_texts: tuple[Sequence[str], Sequence[str]] | None = None,
+         test_texts: tuple[Sequence[str], Sequence[str]] | None = None) -> dict[str, float]:
+    """Mine dev and test, pick the threshold on dev, score test: ``{"f1", "precision", "recall", "threshold"}``.
+
+    ``*_texts`` (source texts, target texts): the sentences, so repeated ones are handled as XTREME does.
+    """
+    dev_mined = mine_pairs(dev_src, dev_tgt, *(dev_ids or (None, None)), k=k,
+                           **_text_kwargs(dev_texts))
+    test_mined = mine_pairs(test_src, test_tgt, *(test_ids or (None, None)), k=k,
+                            **_text_kwargs(test_texts))
     threshold = best_threshold(dev_mined, dev_gold)
     return {**bucc_f1(test_mined, test_gold, threshold), "threshold": threshold}
+
+
+def _text_kwargs(texts: tuple[Sequence[str], Sequence[str]] | None) -> dict[str, Sequence[str] | None]:
+    return {"src_texts": texts[0], "tgt_texts": texts[1]} if texts else {}

@@ -1,12 +1,14 @@
 """Recipe: retrieval targets (Tatoeba, BUCC) scored from representations, no target training.
 
-Sentence vectors are mean-pooled hidden states of one layer of the base encoder, or of the base
-with intermediate modules active (setup `retrieval`), as XTREME scores XLM-R."""
+Sentence vectors are pooled hidden states of one layer of the base encoder, or of the base with
+intermediate modules active (setup `retrieval`). By default they are those of XTREME's
+scripts/run_tatoeba.sh and run_bucc2018.sh (`xtreme_layer`, `xtreme_pool`)."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +30,75 @@ from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, wri
 from adapterx.tasks import Task, check_languages
 
 
+# XTREME's --specific_layer: run_tatoeba.sh uses 7 (13 for XLM-R's 24 layers), run_bucc2018.sh 7.
+XTREME_LAYER = {"tatoeba": {12: 7, 24: 13}, "bucc": {12: 7, 24: 7}}
+# run_bucc2018.sh passes --pool_type cls; run_tatoeba.sh keeps evaluate_retrieval.py's mean.
+XTREME_POOL = {"tatoeba": "mean", "bucc": "cls"}
+
+
 def default_layer(num_layers: int) -> int:
-    """7/12 of the depth: layer 14 of XLM-R Large's 24, the layer XTREME retrieves with."""
+    """7/12 of the depth as a hidden_states index (retrieval.layer_index=hidden_states)."""
     return max(1, round(num_layers * 7 / 12))
 
 
+def xtreme_layer(task: str, num_layers: int) -> int:
+    """XTREME's --specific_layer for a model of this depth: the scripts' value for 12 and 24
+    layers; another depth gets the 12-layer choice (output of layer 8 of 12) at the same
+    relative depth."""
+    if num_layers in XTREME_LAYER[task]:
+        return XTREME_LAYER[task][num_layers]
+    return min(num_layers - 1, max(0, round((XTREME_LAYER[task][12] + 1) * num_layers / 12) - 1))
+
+
+def hidden_state_index(layer: int, layer_index: str) -> int:
+    """The `hidden_states` entry a layer number selects. XTREME takes the last N entries (the N
+    transformer layers' outputs, dropping the embeddings) and indexes into them, so its layer L
+    is hidden_states[L + 1]."""
+    return layer + 1 if layer_index == "xtreme" else layer
+
+
+@dataclass(frozen=True)
+class Representation:
+    """How sentence vectors are made: pooling and the hidden_states entry (plus its name in
+    the configured indexing, as results.json reports it)."""
+
+    pool: str
+    layer: int
+    layer_index: str
+
+    @property
+    def hidden_state(self) -> int:
+        """Index into the model's hidden_states."""
+        return hidden_state_index(self.layer, self.layer_index)
+
+
+def representations(bb: Backbone, cfg: RunConfig, task: str) -> tuple[list[Representation], Representation]:
+    """The representations to score (every layer with retrieval.sweep) and the one reported."""
+    r = cfg.retrieval
+    depth = int(bb.fingerprint["num_hidden_layers"])
+    pool = r.pool or XTREME_POOL[task]
+    xtreme = r.layer_index == "xtreme"
+    lowest, highest = (0, depth - 1) if xtreme else (0, depth)
+    layer = r.layer if r.layer is not None else (xtreme_layer(task, depth) if xtreme else default_layer(depth))
+    if layer > highest:
+        from adapterx.errors import AdapterxError
+
+        raise AdapterxError(f"retrieval.layer {layer} is too deep for the model ({depth} layers; "
+                            f"retrieval.layer_index={r.layer_index})", f"pick {lowest}..{highest}")
+    chosen = Representation(pool, layer, r.layer_index)
+    if not r.sweep:
+        return [chosen], chosen
+    # a sweep covers every layer's output (not the embeddings), and the reported one
+    sweep = [Representation(pool, i, r.layer_index) for i in range(0 if xtreme else 1, highest + 1)]
+    return ([chosen] if chosen not in sweep else []) + sweep, chosen
+
+
 @torch.inference_mode()
-def embed(bb: Backbone, texts: list[str], layers: list[int], max_length: int, batch_size: int) -> dict[int, np.ndarray]:
-    """Mean-pooled (over real tokens) hidden states of each requested layer, one row per text."""
+def embed(bb: Backbone, texts: list[str], layers: list[int], max_length: int, batch_size: int,
+          pool: str = "mean") -> dict[int, np.ndarray]:
+    """Pooled hidden states (indices into `hidden_states`) of each requested layer, one row per
+    text. mean: over every real token, CLS and SEP included (XTREME's default pool mask); cls:
+    the first real token."""
     bb.model.eval()
     out: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
     order = np.argsort([len(t) for t in texts])  # similar lengths per batch: less padding
@@ -45,8 +108,13 @@ def embed(bb: Backbone, texts: list[str], layers: list[int], max_length: int, ba
                            padding=True, return_tensors="pt").to(bb.device)
         hidden = bb.model(**enc, output_hidden_states=True).hidden_states
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden[0].dtype)
+        first = enc["attention_mask"].argmax(dim=1)  # 0 unless the tokenizer pads on the left
+        rows = torch.arange(first.shape[0], device=first.device)
         for layer in layers:
-            pooled = (hidden[layer] * mask).sum(1) / mask.sum(1).clamp(min=1)
+            if pool == "cls":
+                pooled = hidden[layer][rows, first]
+            else:
+                pooled = (hidden[layer] * mask).sum(1) / mask.sum(1).clamp(min=1)
             out[layer].append(pooled.float().cpu().numpy())
     result = {}
     inverse = np.argsort(order)
@@ -55,17 +123,11 @@ def embed(bb: Backbone, texts: list[str], layers: list[int], max_length: int, ba
     return result
 
 
-def _layers(bb: Backbone, cfg: RunConfig) -> list[int]:
-    depth = int(bb.fingerprint["num_hidden_layers"])
-    if cfg.retrieval.sweep:
-        return list(range(1, depth + 1))
-    layer = cfg.retrieval.layer if cfg.retrieval.layer is not None else default_layer(depth)
-    if layer > depth:
-        from adapterx.errors import AdapterxError
-
-        raise AdapterxError(f"retrieval.layer {layer} is deeper than the model ({depth} layers)",
-                            f"pick 0..{depth}")
-    return [layer]
+def _embed(bb: Backbone, cfg: RunConfig, texts: list[str], reps: list[Representation]) -> dict[Representation, np.ndarray]:
+    r = cfg.retrieval
+    by_index = embed(bb, texts, sorted({rep.hidden_state for rep in reps}), r.max_seq_length, r.batch_size,
+                     reps[0].pool)
+    return {rep: by_index[rep.hidden_state] for rep in reps}
 
 
 def tatoeba_pairs(task: Task, cfg: RunConfig, lang: str) -> list[dict]:
@@ -73,17 +135,17 @@ def tatoeba_pairs(task: Task, cfg: RunConfig, lang: str) -> list[dict]:
     return load_eval_examples(task, "test", lang, cfg.data_dir, cfg.training.max_eval_examples)
 
 
-def score_tatoeba(bb: Backbone, cfg: RunConfig, pairs: list[dict], layers: list[int]) -> dict[int, EvalResult]:
+def score_tatoeba(bb: Backbone, cfg: RunConfig, pairs: list[dict],
+                  reps: list[Representation]) -> dict[Representation, EvalResult]:
     """Nearest-neighbour accuracy (cosine) from each non-English sentence to its English pair."""
-    r = cfg.retrieval
-    src = embed(bb, [p["source"] for p in pairs], layers, r.max_seq_length, r.batch_size)
-    tgt = embed(bb, [p["target"] for p in pairs], layers, r.max_seq_length, r.batch_size)
+    src = _embed(bb, cfg, [p["source"] for p in pairs], reps)
+    tgt = _embed(bb, cfg, [p["target"] for p in pairs], reps)
     results = {}
-    for layer in layers:
-        scores = retrieval_metrics.tatoeba_accuracy(src[layer], tgt[layer])
-        preds = [int(i) for i in retrieval_metrics.nearest_neighbours(src[layer], tgt[layer])]
-        results[layer] = EvalResult(scores=scores, predictions=preds, n_examples=len(pairs),
-                                    primary=scores["accuracy"])
+    for rep in reps:
+        scores = retrieval_metrics.tatoeba_accuracy(src[rep], tgt[rep])
+        preds = [int(i) for i in retrieval_metrics.nearest_neighbours(src[rep], tgt[rep])]
+        results[rep] = EvalResult(scores=scores, predictions=preds, n_examples=len(pairs),
+                                  primary=scores["accuracy"])
     return results
 
 
@@ -101,28 +163,31 @@ def bucc_data(task: Task, cfg: RunConfig, lang: str) -> dict[str, dict]:
     return data
 
 
-def score_bucc(bb: Backbone, cfg: RunConfig, data: dict[str, dict], layers: list[int]) -> dict[int, EvalResult]:
+def score_bucc(bb: Backbone, cfg: RunConfig, data: dict[str, dict],
+               reps: list[Representation]) -> dict[Representation, EvalResult]:
     """Ratio-margin mining; the score threshold is chosen on dev and applied to test (XTREME)."""
-    split = cfg.eval_split
-    r = cfg.retrieval
-    vectors = {}
-    for s, d in data.items():
-        src_ids, tgt_ids = list(d["source"]), list(d["target"])
-        vectors[s] = (src_ids, tgt_ids,
-                      embed(bb, [d["source"][i] for i in src_ids], layers, r.max_seq_length, r.batch_size),
-                      embed(bb, [d["target"][i] for i in tgt_ids], layers, r.max_seq_length, r.batch_size))
-    results = {}
-    for layer in layers:
-        mined = {}
-        for s, (src_ids, tgt_ids, src, tgt) in vectors.items():
-            mined[s] = retrieval_metrics.mine_pairs(src[layer], tgt[layer], src_ids, tgt_ids)
-        threshold = retrieval_metrics.best_threshold(mined["dev"], data["dev"]["gold"])
-        scores = retrieval_metrics.bucc_f1(mined[split], data[split]["gold"], threshold)
-        scores["threshold"] = threshold
-        preds = [(a, b) for a, b, score in mined[split] if score >= threshold]
-        results[layer] = EvalResult(scores=scores, predictions=preds, n_examples=len(data[split]["source"]),
-                                    primary=scores["f1"])
-    return results
+    vectors = {s: (_embed(bb, cfg, list(d["source"].values()), reps),
+                   _embed(bb, cfg, list(d["target"].values()), reps)) for s, d in data.items()}
+    return {rep: bucc_result(data, {s: (src[rep], tgt[rep]) for s, (src, tgt) in vectors.items()},
+                             cfg.eval_split) for rep in reps}
+
+
+def bucc_result(data: dict[str, dict], vectors: dict[str, tuple[np.ndarray, np.ndarray]], split: str) -> EvalResult:
+    """Mine each split from its vectors (rows in the order of `data`'s id -> text maps), choose
+    the threshold on dev, score `split`. The texts go to the mining: XTREME's mine_bitext embeds
+    each distinct sentence once and read_candidate2score drops pairs with a repeated sentence."""
+    mined = {}
+    for s, (src, tgt) in vectors.items():
+        d = data[s]
+        mined[s] = retrieval_metrics.mine_pairs(src, tgt, list(d["source"]), list(d["target"]),
+                                                src_texts=list(d["source"].values()),
+                                                tgt_texts=list(d["target"].values()))
+    threshold = retrieval_metrics.best_threshold(mined["dev"], data["dev"]["gold"])
+    scores = retrieval_metrics.bucc_f1(mined[split], data[split]["gold"], threshold)
+    scores["threshold"] = threshold
+    preds = [(a, b) for a, b, score in mined[split] if score >= threshold]
+    return EvalResult(scores=scores, predictions=preds, n_examples=len(data[split]["source"]),
+                      primary=scores["f1"])
 
 
 # Per retrieval target: what one language's data is (read once, and checked before any embedding)
@@ -170,15 +235,14 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
         method.prepare(bb)
         attach_modules(bb, cfg, modules)
         method.compose(bb, Composition("stack", tuple(inter)), None)
-    layers = _layers(bb, cfg)
-    reported = layers[0] if len(layers) == 1 else (cfg.retrieval.layer or default_layer(len(layers)))
+    reps, reported = representations(bb, cfg, target.name)
     start = time.perf_counter()
-    per_layer: dict[int, dict[str, EvalResult]] = {layer: {} for layer in layers}
+    per_layer: dict[Representation, dict[str, EvalResult]] = {rep: {} for rep in reps}
     data = {lang: LOADERS[target.name](target, cfg, lang) for lang in langs}
     for lang in langs:
         with console.status(f"embedding {target.name} {lang}"):
-            for layer, result in SCORERS[target.name](bb, cfg, data[lang], layers).items():
-                per_layer[layer][lang] = result
+            for rep, result in SCORERS[target.name](bb, cfg, data[lang], reps).items():
+                per_layer[rep][lang] = result
     chosen = per_layer[reported]
     metric = "f1" if target.metric == "bucc" else "accuracy"
     per_language = {lang: r.primary for lang, r in chosen.items()}
@@ -186,7 +250,10 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
         "target": target.name, "metric": metric, "setup": "retrieval", "inter": list(inter),
         "method": cfg.method if inter else "none", "model": cfg.model, "quant": cfg.quant, "seed": cfg.seed,
         "per_language": per_language, "average": sum(per_language.values()) / len(per_language),
-        "english_dev": None, "eval_split": cfg.eval_split, "layer": reported,
+        "english_dev": None, "eval_split": cfg.eval_split, "layer": reported.layer,
+        # how the sentence vectors were made (XTREME's scripts unless configured otherwise)
+        "representation": {"pool": reported.pool, "layer": reported.layer, "layer_index": reported.layer_index,
+                           "hidden_state": reported.hidden_state},
         "n_examples": {lang: r.n_examples for lang, r in chosen.items()},
         "train_seconds": 0.0, "eval_seconds": round(time.perf_counter() - start, 2), "peak_memory_mb": None,
         "trainable_params": 0, "config_hash": key, "command": command,
@@ -195,9 +262,9 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
     }
     if target.name == "bucc":
         results["thresholds"] = {lang: r.scores["threshold"] for lang, r in chosen.items()}
-    if len(layers) > 1:
-        results["per_layer"] = {str(layer): {lang: r.primary for lang, r in res.items()}
-                                for layer, res in per_layer.items()}
+    if len(reps) > 1:
+        results["per_layer"] = {str(rep.layer): {lang: r.primary for lang, r in res.items()}
+                                for rep, res in per_layer.items()}
     with atomic_dir(run_dir) as tmp:
         folder = tmp / "predictions" / (target.xtreme_name or target.name)
         folder.mkdir(parents=True)
