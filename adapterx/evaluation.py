@@ -35,14 +35,21 @@ class EvalResult:
     predictions: Any  # list of labels, list of choice indices, or {qid: answer text}
     n_examples: int
     primary: float  # the number tables show and model selection maximises (accuracy, QA F1)
+    truncated_words: int = 0  # tagging: words cut off by max_seq_length, given the neutral tag
+
+
+def neutral_tag(task: Task) -> str:
+    """The tag of words the model never saw (cut off by max_seq_length)."""
+    return task.neutral_label or ("O" if "O" in task.labels else task.labels[0])
 
 
 def word_predictions(task: Task, examples: list[dict], word_ids: list[list[int]],
-                     logits: list[np.ndarray]) -> list[list[str]]:
-    """Each word's tag from its first sub-word; words cut off by max_seq_length get the task's
-    outside tag ("O", or the first label) so every sentence keeps its length."""
-    fallback = "O" if "O" in task.labels else task.labels[0]
-    out = []
+                     logits: list[np.ndarray]) -> tuple[list[list[str]], int]:
+    """Each word's tag from its first sub-word, and how many words had none: those cut off by
+    max_seq_length get the task's neutral tag (`neutral_tag`) so every sentence keeps its
+    length. (XTREME's preprocessing splits long sentences instead, so it has no such words.)"""
+    fallback = neutral_tag(task)
+    out, truncated = [], 0
     for ex, ids, rows in zip(examples, word_ids, logits):
         tags = [fallback] * len(ex["tokens"])
         seen = set()
@@ -50,8 +57,9 @@ def word_predictions(task: Task, examples: list[dict], word_ids: list[list[int]]
             if word >= 0 and word not in seen and position < len(rows):
                 seen.add(word)
                 tags[word] = task.labels[int(np.argmax(rows[position]))]
+        truncated += len(tags) - len(seen)
         out.append(tags)
-    return out
+    return out, truncated
 
 
 # Tokenized evaluation features of this process, keyed by task, tokenizer, settings and the
@@ -114,6 +122,7 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
     """Zero-shot (or English dev) predictions and the task's metric on `examples` (in `lang`)."""
     was_training = model.training
     model.eval()
+    truncated = 0  # tagging only
     try:
         features = eval_features(task, examples, tokenizer, settings)
         collator = Collator(tokenizer, task.kind)
@@ -133,7 +142,7 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
             scores = compute_metric(task.metric, preds, refs, **extra)
         elif task.kind == "tagging":
             (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
-            preds = word_predictions(task, examples, features["word_ids"], logits)
+            preds, truncated = word_predictions(task, examples, features["word_ids"], logits)
             scores = compute_metric(task.metric, preds, [ex["tags"] for ex in examples])
         else:
             (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
@@ -147,4 +156,5 @@ def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalS
     finally:
         model.train(was_training)
     return EvalResult(scores=scores, predictions=preds, n_examples=len(examples),
-                      primary=primary_score(task.metric, scores))
+                      primary=primary_score(task.metric, scores),
+                      truncated_words=truncated)

@@ -117,6 +117,27 @@ def test_tagging_predictions_layout(make_cfg, data_dir):
     assert [len(s) for s in sentences] == [len(ex["tokens"]) for ex in gold]
 
 
+def test_tagging_words_past_max_length_get_noun_and_are_counted(make_cfg, data_dir):
+    from transformers import AutoTokenizer
+
+    max_len = 16  # the smallest training.max_seq_length allowed
+    cfg = make_cfg(data_dir=str(data_dir), langs=["de"], eval_split="dev",
+                   **{"training__max_seq_length": max_len, "training__doc_stride": 8})
+    results = direct("udpos", cfg=cfg)
+    gold = load_examples("udpos", "dev", "de", data_dir)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    cut = []  # per sentence: the words none of whose sub-words fit in max_len
+    for ex in gold:
+        kept = {w for w in tokenizer(ex["tokens"], is_split_into_words=True, truncation=True,
+                                     max_length=max_len).word_ids() if w is not None}
+        cut.append([i for i in range(len(ex["tokens"])) if i not in kept])
+    assert results["truncated_words"] == {"de": sum(map(len, cut))} and results["truncated_words"]["de"] > 0
+    (run,) = [p for p in Path(cfg.output).glob(f"udpos/*{results['config_hash'][:8]}*") if p.is_dir()]
+    blocks = (run / "predictions" / "udpos" / "dev-de.tsv").read_text().strip("\n").split("\n\n")
+    for lines, words in zip((b.split("\n") for b in blocks), cut):
+        assert all(lines[i] == "NOUN" for i in words)
+
+
 def test_mlqa_with_squad_module(make_cfg, data_dir):
     results = stack("squad", "mlqa", cfg=make_cfg(data_dir=str(data_dir), langs=["de"], eval_split="dev"))
     assert "f1" in results["per_language"]["de"] and results["metric"] == "f1"

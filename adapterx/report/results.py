@@ -15,7 +15,8 @@ from adapterx.tasks import Task
 
 
 def per_language_scores(task: Task, results: dict[str, EvalResult]) -> tuple[dict, float, dict]:
-    """`per_language`, `average` (mean of F1 for QA) and extra averages, as results.json has them."""
+    """`per_language`, `average` (mean of F1 for QA) and extra entries (QA averages, tagging's
+    truncated words per language), as results.json has them."""
     extra: dict[str, float] = {}
     if task.kind == "qa":
         per = {lang: {"f1": r.scores["f1"], "exact_match": r.scores["exact_match"]} for lang, r in results.items()}
@@ -25,6 +26,8 @@ def per_language_scores(task: Task, results: dict[str, EvalResult]) -> tuple[dic
     else:
         per = {lang: r.primary for lang, r in results.items()}
         avg = sum(per.values()) / len(per)
+    if task.kind == "tagging":  # words past max_seq_length, scored with the neutral tag
+        extra["truncated_words"] = {lang: r.truncated_words for lang, r in results.items()}
     return per, avg, extra
 
 

@@ -58,6 +58,9 @@ class Task:
     # None: no translate-test (tagging: translation breaks the word-level labels; retrieval
     # already pairs every language with English).
     translate_test: TranslateTest | None = None
+    # Tagging: the tag of words cut off by max_seq_length (no sub-word reaches the model); None:
+    # "O" when the tag set has it (outside any entity: no span predicted), else the first label.
+    neutral_label: str | None = None
     max_seq_length: int = 256
     doc_stride: int = 128  # QA only
     epochs: float = 3.0

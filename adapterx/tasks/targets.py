@@ -155,7 +155,8 @@ _target(name="xcopa", kind="multiple_choice", metric="accuracy", num_choices=2,
 _target(name="udpos", kind="tagging", metric="seqeval", labels=UPOS,
         description="UD-POS: universal part-of-speech tags (XTREME's languages; all treebanks)",
         local=_udpos, local_files=UDPOS_FILES, languages=UDPOS_LANGS, splits=("train", "dev", "test"),
-        xtreme_name="udpos", epochs=10.0)
+        xtreme_name="udpos", epochs=10.0,
+        neutral_label="NOUN")  # the most frequent UPOS tag (17% of EWT train, 18% of German GSD dev)
 _target(name="panx", kind="tagging", metric="seqeval", labels=PANX_TAGS,
         description="PAN-X / WikiANN named entities in 40 languages", local=_panx,
         local_files=PANX_FILES, languages=PANX_LANGS, splits=("train", "dev", "test"),
