@@ -21,6 +21,9 @@ DEFAULT_MODEL = "xlm-roberta-large"
 # the files that hold a model folder's weights (only safetensors are ever loaded; the others
 # still make a different base)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+# ...and its vocabulary: other tokens are another base for a module, whatever the weights
+TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "spiece.model", "vocab.txt", "vocab.json",
+                   "merges.txt")
 log = logging.getLogger(__name__)
 
 
@@ -151,11 +154,13 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
 
 
 def weights_digest(folder: str) -> str:
-    """sha256 over a local model folder's weight files (names and contents, in name order): the
-    identity of the base in cache keys, so that the same weights under another path find their
-    modules and new weights under the same path do not."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
-    stats = tuple((str(p.relative_to(folder)), *_stat_key(p)) for p in files)
+    """sha256 over a local model folder's weight and vocabulary files (names and contents, in name
+    order): the identity of the base in cache keys, so that the same weights under another path
+    find their modules and new weights under the same path do not."""
+    # top level only: transformers loads from there (checkpoint subfolders are not the base)
+    files = sorted(p for p in Path(folder).iterdir()
+                   if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.name in TOKENIZER_FILES))
+    stats = tuple((p.name, *_stat_key(p)) for p in files)
     return _digest(os.path.realpath(folder), stats)
 
 
