@@ -85,6 +85,8 @@ def handle_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("interrupted; finished modules and runs on disk are intact", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own ways out (usage errors, --help, Ctrl-C at a prompt)
         except OSError as err:  # the disk or a path: the user's to fix
             from adapterx.cli_errors import os_error_message
 

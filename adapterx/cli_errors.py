@@ -55,6 +55,11 @@ def os_error_message(err: OSError) -> AdapterxError:
                              "move that file away, or choose another folder with --output / --modules-dir")
     if err.errno == errno.ENOENT:
         return AdapterxError(f"no such file or folder{where}", "check the path")
+    if err.errno is None:  # not the file system: a network error (requests' and the Hub's are OSErrors)
+        text = (str(err).splitlines() or [type(err).__name__])[0][:300]
+        return AdapterxError(f"{type(err).__name__}: {text}",
+                             "check the network connection (or work offline with --model DIR and --data-dir DIR), "
+                             "then rerun the same command")
     return AdapterxError(f"{reason}{where}", "check the path and the disk, then rerun the same command")
 
 

@@ -154,3 +154,28 @@ def test_tiny_disk_fills_up(tiny_model, tmp_path):
         assert _leftovers(mount) == []
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_disk_full_while_saving_a_checkpoint(cli, tmp_path, monkeypatch):
+    """ENOSPC while the Trainer writes a checkpoint: the unmarked checkpoint is removed."""
+    import safetensors.torch
+
+    def full_disk(tensors, filename, *args, **kwargs):
+        Path(filename).write_bytes(b"x" * 2048)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), filename)
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
+    result = cli("train", "--task", "mnli", "training.save_checkpoints=true")
+    fails_cleanly(result, "no space left on the device", "2.0 KB so far")
+    work = tmp_path / "modules" / ".work"
+    assert not work.exists() or not list(work.rglob("checkpoint-*"))
+
+
+def test_network_errors_are_not_internal_errors(cli, monkeypatch):
+    import adapterx.api as api
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Max retries exceeded with url: /api/datasets/nyu-mll/glue")
+
+    monkeypatch.setattr(api, "train", offline)
+    fails_cleanly(cli("train", "--task", "mnli"), "ConnectionError: Max retries", "network connection")
