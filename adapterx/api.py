@@ -244,15 +244,26 @@ def cache_ls(modules_dir: str | Path = "modules") -> list[dict]:
 
 def cache_prune(modules_dir: str | Path = "modules", incomplete: bool = False,
                 older_than: float | None = None, task: str | None = None, dry_run: bool = False,
-                features: bool = False) -> dict:
-    """Remove cache entries matching every filter given (`incomplete`: unfinished ones only;
+                features: bool = False, runs_dir: str | Path | None = None) -> dict:
+    """Remove cache entries matching every filter given (`incomplete`: unfinished ones only,
+    with `runs_dir` also the temp folders and checkpoints interrupted runs left there;
     `features`: tokenized features only; `older_than` days; `task`), never one a running process
     holds; `dry_run` lists them only.
     Returns {"removed": [...], "skipped": [...]} (with `dry_run`, "removed" is what would go)."""
-    from adapterx.cache import prune
+    import math
 
+    from adapterx.cache import prune
+    from adapterx.errors import AdapterxError, UnknownChoiceError
+    from adapterx.tasks import all_tasks
+
+    # a negative or nan age would select every complete module; an unknown task nothing at all
+    if older_than is not None and not (math.isfinite(older_than) and older_than >= 0):
+        raise AdapterxError(f"--older-than takes a number of days >= 0, got {older_than}",
+                            "e.g. --older-than 30 (add --dry-run to see the list first)")
+    if task is not None and task not in all_tasks():
+        raise UnknownChoiceError("task", task, all_tasks())
     done, skipped = prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run,
-                          features=features)
+                          features=features, runs_dir=runs_dir)
     return {"removed": [e.as_dict() for e in done], "skipped": [e.as_dict() for e in skipped]}
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,6 +18,12 @@ from adapterx.errors import AdapterxError, HubUnreachableError, UnknownChoiceErr
 DTYPES = ("auto", "fp32", "bf16")
 QUANTS = ("none", "8bit", "4bit")
 DEFAULT_MODEL = "xlm-roberta-large"
+# the files that hold a model folder's weights (only safetensors are ever loaded; the others
+# still make a different base)
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+# ...and its vocabulary: other tokens are another base for a module, whatever the weights
+TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "spiece.model", "vocab.txt", "vocab.json",
+                   "merges.txt")
 log = logging.getLogger(__name__)
 
 
@@ -143,6 +151,44 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
     model.requires_grad_(False)
     return Backbone(model=model, tokenizer=tokenizer, name=name, quant=quant, dtype=compute,
                     device=dev, fingerprint=fingerprint(model))
+
+
+def weights_digest(folder: str) -> str:
+    """sha256 over a local model folder's weight and vocabulary files (names and contents, in name
+    order): the identity of the base in cache keys, so that the same weights under another path
+    find their modules and new weights under the same path do not."""
+    # top level only: transformers loads from there (checkpoint subfolders are not the base)
+    files = sorted(p for p in Path(folder).iterdir()
+                   if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.name in TOKENIZER_FILES))
+    stats = tuple((p.name, *_stat_key(p)) for p in files)
+    return _digest(os.path.realpath(folder), stats)
+
+
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(folder: str, stats: tuple) -> str:
+    # keyed on the files' size, mtime and inode: a folder replaced at the same path hashes again
+    total = hashlib.sha256()
+    for name, *_ in stats:
+        total.update(name.encode("utf-8") + b"\0")
+        one = hashlib.sha256()
+        with open(os.path.join(folder, name), "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                one.update(block)
+        total.update(one.digest())
+    return total.hexdigest()
+
+
+def base_id(name: str) -> str:
+    """A base model's identity for cache keys: `sha256:<digest>` of a local folder's weights
+    (see weights_digest), else the Hub name."""
+    if not os.path.isdir(name):
+        return name
+    return f"sha256:{weights_digest(name)}"
 
 
 def fingerprint(model) -> dict:

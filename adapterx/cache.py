@@ -238,6 +238,29 @@ def scan(modules_dir: str | Path = "modules") -> list[CacheEntry]:
     return [examine(path, kind) for path, kind in found]
 
 
+def _run_work_entry(path: Path) -> CacheEntry:
+    # a target run trains under <runs>/.work/<key> holding the lock of its run folder, whose
+    # name ends with the key's first 8 characters
+    locks = list(path.parent.parent.glob(f"*/.*-{path.name[:8]}.lock"))
+    task = locks[0].parent.name if locks else "(run)"
+    return CacheEntry(path, "work", task, "run", path.name[:16], complete=False,
+                      in_use=any(_locked(lock) for lock in locks), size=folder_size(path),
+                      created=path.stat().st_mtime)
+
+
+def scan_runs(runs_dir: str | Path = "runs") -> list[CacheEntry]:
+    """Leftovers of interrupted runs under a runs folder: `<target>/.<run>.tmp-*` folders and
+    `.work/<key>` checkpoints (finished run folders are never listed: prune leaves them alone)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    found = [_temp_entry(p) for target in sorted(root.iterdir()) if target.is_dir() and not target.name.startswith(".")
+             for p in sorted(target.iterdir()) if p.is_dir() and TEMP_RE.match(p.name)]
+    if (root / WORK_DIR).is_dir():
+        found += [_run_work_entry(p) for p in sorted((root / WORK_DIR).iterdir()) if p.is_dir()]
+    return found
+
+
 def select(entries: list[CacheEntry], incomplete: bool = False, older_than: float | None = None,
            task: str | None = None, now: float | None = None, features: bool = False) -> list[CacheEntry]:
     """What prune would remove: entries matching every filter given, never one in use; complete
@@ -279,10 +302,12 @@ def remove(entry: CacheEntry) -> bool:
 
 def prune(modules_dir: str | Path = "modules", incomplete: bool = False, older_than: float | None = None,
           task: str | None = None, dry_run: bool = False,
-          features: bool = False) -> tuple[list[CacheEntry], list[CacheEntry]]:
-    """Select entries (see `select`) and, unless `dry_run`, delete them; returns (removed or
-    to be removed, skipped because a process took them meanwhile)."""
-    chosen = select(scan(modules_dir), incomplete, older_than, task, features=features)
+          features: bool = False, runs_dir: str | Path | None = None) -> tuple[list[CacheEntry], list[CacheEntry]]:
+    """Select entries (see `select`) and, unless `dry_run`, delete them, the leftovers of
+    interrupted runs under `runs_dir` included; returns (removed or to be removed, skipped
+    because a process took them meanwhile)."""
+    entries = scan(modules_dir) + (scan_runs(runs_dir) if runs_dir is not None else [])
+    chosen = select(entries, incomplete, older_than, task, features=features)
     if dry_run:
         return chosen, []
     done, skipped = [], []

@@ -73,7 +73,8 @@ def _command_line() -> str:
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """User errors exit with code 2 and a message, never a traceback."""
+    """User errors (and disk errors) exit with code 2 and a message, never a traceback; a bug
+    exits with code 1, its traceback in a log file."""
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -84,6 +85,18 @@ def handle_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("interrupted; finished modules and runs on disk are intact", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own ways out (usage errors, --help, Ctrl-C at a prompt)
+        except OSError as err:  # the disk or a path: the user's to fix
+            from adapterx.cli_errors import os_error_message
+
+            click.echo(f"error: {os_error_message(err)}", err=True)
+            sys.exit(2)
+        except Exception as err:  # noqa: BLE001  (a bug: one line here, the traceback in a log)
+            from adapterx.cli_errors import INTERNAL_EXIT, internal_error_message, write_crash_log
+
+            click.echo(internal_error_message(err, write_crash_log(err, _command_line())), err=True)
+            sys.exit(INTERNAL_EXIT)
     return wrapper
 
 
@@ -340,12 +353,14 @@ def cache_ls_cmd(modules_dir: str) -> None:
 @click.option("--older-than", type=float, help="only entries created more than DAYS ago")
 @click.option("--task", help="only entries of this task")
 @click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
+@click.option("--output", "runs_dir", default="runs", show_default=True,
+              help="runs folder: its leftovers of interrupted runs (temp folders, checkpoints) go too")
 @handle_errors
 def cache_prune_cmd(modules_dir: str, incomplete: bool, features: bool, older_than: float | None,
-                    task: str | None, dry_run: bool) -> None:
+                    task: str | None, dry_run: bool, runs_dir: str) -> None:
     """Remove the entries matching every filter given; entries a running process holds stay."""
     out = api.cache_prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run,
-                          features=features)
+                          features=features, runs_dir=runs_dir)
     _cache_table(out["removed"], "would remove (dry run)" if dry_run else "removed", modules_dir)
     for row in out["skipped"]:
         click.echo(f"skipped {row['path']}: a running process took it", err=True)

@@ -25,7 +25,8 @@ class UnknownChoiceError(AdapterxError):
     def __init__(self, what: str, value: str, choices: Iterable[str], hint: str | None = None) -> None:
         self.choices = sorted(choices)
         super().__init__(
-            f"unknown {what} {value!r}; valid choices: {', '.join(self.choices)}", hint
+            f"unknown {what} {value!r}; valid choices: {', '.join(self.choices)}",
+            hint or f"pass one of the valid choices as the {what}",
         )
 
 

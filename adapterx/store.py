@@ -4,6 +4,7 @@ and the adapterx.json that travels beside every module."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -64,7 +65,13 @@ def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
         if final.exists():  # an incomplete leftover (complete ones are never rewritten)
             shutil.rmtree(final)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as err:
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            from adapterx.cache import folder_size
+
+            # what the write needed at least: the CLI says so after the folder is gone
+            err.adapterx_written = folder_size(tmp)  # type: ignore[attr-defined]
+            err.filename = err.filename or str(final)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if collective:
@@ -94,8 +101,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temp file and rename it over `path`."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk or a kill: no half-written temp file stays
+        raise
 
 
 def read_meta(path: Path) -> dict:
@@ -119,6 +130,12 @@ def check_base(meta: dict, fingerprint: dict, model_name: str, where: Path) -> N
              for k in sorted(set(saved) | set(fingerprint)) if saved.get(k) != fingerprint.get(k)]
     if diffs:
         trained_on = meta.get("base_model", {}).get("name", "?")
+        if trained_on == model_name:  # same name or path, other weights: say that, not "X, not X"
+            raise ModuleMismatchError(
+                f"the base model at {model_name!r} changed since module {where} was trained on it "
+                f"({'; '.join(diffs)})",
+                "retrain the module on this base (adapterx train does so: its cache key follows the "
+                "weights, not the path), or put the original weights back at that path")
         raise ModuleMismatchError(
             f"module {where} was trained on base model {trained_on!r}, not on {model_name!r} "
             f"({'; '.join(diffs)})",

@@ -81,18 +81,21 @@ class _ModuleTrainer(Trainer):
         # The Trainer deletes older checkpoints (save_total_limit) at the end of its own save, which
         # would leave a kill between that and our marker with no complete checkpoint at all: the
         # previous one goes only once the new one is marked complete.
+        ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
         self._defer_rotation = True
         try:
             super()._save_checkpoint(model, trial)
+            if not self.args.should_save:  # other ranks of a multi-process launch: the main one writes
+                return
+            if ckpt.is_dir():
+                if self.selector is not None:  # the best epoch so far must survive a restart too
+                    self.selector.save(ckpt)
+                (ckpt / DONE_MARKER).write_text("ok", encoding="utf-8")
+        except OSError as err:
+            _drop_partial_checkpoint(ckpt, err)
+            raise
         finally:
             self._defer_rotation = False
-        if not self.args.should_save:  # other ranks of a multi-process launch: the main one writes
-            return
-        ckpt = Path(self.args.output_dir) / f"checkpoint-{self.state.global_step}"
-        if ckpt.is_dir():
-            if self.selector is not None:  # the best epoch so far must survive a restart too
-                self.selector.save(ckpt)
-            (ckpt / DONE_MARKER).write_text("ok", encoding="utf-8")
         self._rotate_checkpoints(use_mtime=True, output_dir=self.args.output_dir)
 
     def _rotate_checkpoints(self, *args, **kwargs) -> None:
@@ -109,6 +112,21 @@ class _ModuleTrainer(Trainer):
         if unknown:
             raise RuntimeError(f"checkpoint {resume_from_checkpoint} does not fit this model: {sorted(unknown)[:3]}")
         model.load_state_dict(state, strict=False)
+
+
+def _drop_partial_checkpoint(ckpt: Path, err: OSError) -> None:
+    """A full disk mid-save: remove the unmarked checkpoint (it would only hold the space) and
+    note on the error how much it had written, for the message."""
+    import errno
+    import shutil
+
+    if err.errno != errno.ENOSPC or not ckpt.is_dir() or (ckpt / DONE_MARKER).is_file():
+        return
+    from adapterx.cache import folder_size
+
+    err.adapterx_written = folder_size(ckpt)  # type: ignore[attr-defined]
+    err.filename = err.filename or str(ckpt)
+    shutil.rmtree(ckpt, ignore_errors=True)
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:

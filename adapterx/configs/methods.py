@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 BOTTLENECK_ARCHITECTURES = ("seq_bn", "double_seq_bn")
@@ -107,6 +108,9 @@ class MergeSettings:
             raise ValueError("merge.density must be in (0, 1]")
         if self.svd_rank is not None and self.svd_rank < 1:
             raise ValueError("merge.svd_rank must be >= 1")
+        if self.weights is not None and not all(math.isfinite(w) for w in self.weights):
+            # nan / inf weights would train and record a merge of nan weights
+            raise ValueError(f"merge.weights (--weights) must be finite numbers, got {self.weights}")
 
     def weights_for(self, n_modules: int) -> list[float]:
         """The weights to use for `n_modules` modules (defaults filled in, count checked)."""

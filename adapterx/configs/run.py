@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -19,6 +20,17 @@ from adapterx.errors import AdapterxError
 # The optimizers `training.optim` may name (transformers' names): torch AdamW (foreach), its fused
 # kernel, and bitsandbytes' 8-bit AdamW (a quarter of AdamW's state memory).
 OPTIMS = ("adamw_torch", "adamw_torch_fused", "adamw_bnb_8bit")
+# Upper bounds: larger values are no real setting, and they overflow later (1e308 epochs ->
+# an infinite step count in the Trainer; a 2**63 batch size in torch).
+MAX_EPOCHS = 10_000
+MAX_LEARNING_RATE = 10.0
+MAX_INT = 2**31 - 1
+# The same names adapterx.backbone resolves (kept here so that building a config needs no torch;
+# a test keeps them equal).
+QUANTS = ("none", "8bit", "4bit")
+DTYPES = ("auto", "fp32", "bf16")
+EVAL_SPLITS = ("test", "dev")
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
 
 
 @dataclass
@@ -60,6 +72,14 @@ class TrainingConfig:
             # nan passes `<= 0` and inf makes the Trainer overflow: both must be refused here
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise AdapterxError(f"training.{name} must be a finite number > 0, got {value}")
+        for name, bound in (("epochs", MAX_EPOCHS), ("learning_rate", MAX_LEARNING_RATE)):
+            value = getattr(self, name)
+            if value is not None and value > bound:
+                raise AdapterxError(f"training.{name} must be at most {bound:g}, got {value:g}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT:
+                raise AdapterxError(f"training.{f.name} must be at most {MAX_INT}, got {value}")
         if not 0 <= self.warmup_ratio < 1:
             raise AdapterxError(f"training.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
@@ -156,10 +176,19 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and not 0 <= value < 2**32:  # numpy's seed range; set_seed fails outside it
                 raise AdapterxError(f"{name} must be in [0, 2**32), got {value}")
-        if self.head_init not in ("auto", "fresh"):
-            from adapterx.errors import UnknownChoiceError
+        from adapterx.errors import UnknownChoiceError
 
+        if self.head_init not in ("auto", "fresh"):
             raise UnknownChoiceError("head_init", self.head_init, ("auto", "fresh"))
+        # checked here, at config build, not after the data has loaded
+        if self.eval_split not in EVAL_SPLITS:
+            raise UnknownChoiceError("--eval-split", self.eval_split, EVAL_SPLITS)
+        if self.quant not in QUANTS:
+            raise UnknownChoiceError("--quant", self.quant, QUANTS)
+        if self.dtype not in DTYPES:
+            raise UnknownChoiceError("--dtype", self.dtype, DTYPES)
+        if not DEVICE_RE.match(self.device):
+            raise AdapterxError(f"invalid --device {self.device!r}", "use auto, cpu, cuda, cuda:N or mps")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for run directories and hashing."""
@@ -273,7 +302,9 @@ def load_yaml_config(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise AdapterxError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        from adapterx.textio import read_utf8
+
+        data = yaml.safe_load(read_utf8(path)) or {}
     except yaml.YAMLError as err:
         raise AdapterxError(f"{path} is not valid YAML: {err}") from None
     if not isinstance(data, dict):

@@ -18,6 +18,7 @@ from datasets import Dataset
 
 from adapterx.errors import AdapterxError, DataError
 from adapterx.tasks import Task
+from adapterx.textio import read_utf8
 
 TRANSLATED_DIR = "translated"
 MLM_DIR = "mlm"
@@ -85,7 +86,7 @@ def read_mlm_lines(data_dir: str | Path | None, langs: list[str], max_lines: int
             raise DataError(f"no MLM text for {lang}: {path} is missing",
                             hint=f"put {lang} plain text there (one passage per line), or remove {lang} "
                                  "from mlm.langs")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line.strip() for line in read_utf8(path).splitlines() if line.strip()]
         if not lines:
             raise DataError(f"the MLM text for {lang} is empty", path, hint="one passage per line")
         if max_lines and len(lines) > max_lines:

@@ -51,10 +51,9 @@ def _check_file(path: str | Path) -> Path:
 
 def _read_text(path: Path) -> str:
     """Read a whole file as UTF-8 (a BOM is tolerated), turning decode errors into DataError."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"not valid UTF-8 text ({e.reason} at byte {e.start})", path) from None
+    from adapterx.textio import read_utf8
+
+    return read_utf8(path)
 
 
 def _lines(text: str) -> list[str]:

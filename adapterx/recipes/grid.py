@@ -26,7 +26,7 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.recipes.grid_plan import (Cell, GridSpec, cell_config, cell_key, load_spec,
                                         module_trainings, plan_cells, restrict)
 from adapterx.report.console import console
-from adapterx.store import write_json_atomic
+from adapterx.store import entry_lock, write_json_atomic
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "submitit")
@@ -48,6 +48,18 @@ def read_state(path: Path) -> dict:
     except (ValueError, AttributeError):
         console.print(f"[yellow]note[/]: {path} is unreadable; every cell is checked again")
         return {}
+
+
+def save_cells(path: Path, name: str, outcomes: dict, spec_path: str | None = None) -> dict:
+    """Merge `outcomes` into the state file under its lock and return the merged cells: two grid
+    runs on one output (say, different --setups) each add their cells, neither loses the other's."""
+    with entry_lock(path):
+        cells = {**read_state(path), **outcomes}  # read again now: another run may have written
+        data: dict = {"name": name, "cells": cells}
+        if spec_path is not None:
+            data["spec"] = spec_path
+        write_json_atomic(path, data)
+    return cells
 
 
 def is_done(record: dict | None, key: str) -> bool:
@@ -119,9 +131,8 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
         outcomes = run_with_submitit(spec, base, todo, sorted(modules), command)
     else:
         outcomes = _run_local(todo, base, keys, state, where, spec, command)
-    state.update(outcomes)
+    state = save_cells(where, spec.name, outcomes, str(path))
     summary["cells"] = state
-    write_json_atomic(where, {"name": spec.name, "spec": str(path), "cells": state})
     failed = [label for label, r in state.items() if r.get("status") == "failed" and label in summary["planned"]]
     done = sum(1 for c in cells if is_done(state.get(c.label), keys[c]))
     console.print(f"grid {spec.name}: {done}/{len(cells)} cells done, {len(failed)} failed; state: {where}")
@@ -158,7 +169,7 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
             except KeyboardInterrupt:
                 console.print(f"[yellow]interrupted[/] during {cell.label}; finished cells are recorded, "
                               "rerun the same command to go on")
-                write_json_atomic(where, {"name": spec.name, "cells": {**state, **outcomes}})
+                save_cells(where, spec.name, outcomes)
                 raise
             except Exception as err:  # noqa: BLE001  (a failed cell must not stop the grid)
                 failed += 1
@@ -169,6 +180,6 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
                           "seconds": round(time.time() - start, 1)}
                 console.print(f"[red]cell {cell.label} failed[/]: {escape(message)}")
             outcomes[cell.label] = record
-            write_json_atomic(where, {"name": spec.name, "cells": {**state, **outcomes}})
+            save_cells(where, spec.name, {cell.label: record})
             progress.update(bar, advance=1, failed=failed)
     return outcomes

@@ -77,6 +77,18 @@ def _as_list(value: Any, key: str, path: Path) -> list:
     return value
 
 
+def _seeds(value: object, path: Path) -> list[int]:
+    """`seeds:` as integers in numpy's seed range, or an error naming the bad entry."""
+    out = []
+    for item in _as_list(value, "seeds", path):
+        if isinstance(item, bool) or not isinstance(item, (int, str)) or not str(item).strip().isdigit():
+            raise AdapterxError(f"{path}: `seeds` takes integers, got {item!r}", "e.g. seeds: [0, 1, 2]")
+        if not 0 <= int(item) < 2**32:
+            raise AdapterxError(f"{path}: seed {item} is outside [0, 2**32)", "e.g. seeds: [0, 1, 2]")
+        out.append(int(item))
+    return out
+
+
 def load_spec(path: str | Path) -> GridSpec:
     """Read and validate an experiment YAML (unknown keys, tasks, setups and methods are errors)."""
     from adapterx.configs import load_yaml_config
@@ -96,7 +108,7 @@ def load_spec(path: str | Path) -> GridSpec:
                     targets=[str(t) for t in _as_list(data.get("targets"), "targets", path)],
                     setups=[str(s) for s in _as_list(data.get("setups"), "setups", path)] or ["direct", "stack"],
                     methods=[str(m) for m in _as_list(data.get("methods"), "methods", path)] or ["bottleneck"],
-                    seeds=[int(s) for s in _as_list(data.get("seeds"), "seeds", path)] or [0],
+                    seeds=_seeds(data.get("seeds"), path) or [0],
                     config=dict(data.get("config") or {}),
                     target_config=_per_name(data.get("target_config"), "target_config", path),
                     method_config=_per_name(data.get("method_config"), "method_config", path),

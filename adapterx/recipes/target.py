@@ -94,6 +94,8 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     comp = Composition(setup, tuple(inter))
     get_method(cfg.method)  # unknown method: fail before any work
     comp.check_method(cfg.method)
+    if setup == "merge":  # a wrong --weights count: refused before any module trains
+        cfg.merge.weights_for(len(inter))
     task = get_task(target)
     if not task.is_target:
         targets = sorted(n for n, t in all_tasks().items() if t.is_target)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from transformers import set_seed
 
-from adapterx.backbone import load_backbone
+from adapterx.backbone import base_id, load_backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
@@ -45,8 +44,9 @@ class ModuleRecord:
 
 
 def model_id(name: str) -> str:
-    """A model's identity for cache keys: absolute path for local folders, else the Hub name."""
-    return os.path.abspath(name) if os.path.isdir(name) else name
+    """A model's identity for cache keys: a digest of a local folder's weights (not its path:
+    a folder replaced at the same path is another base), else the Hub name."""
+    return base_id(name)
 
 
 def trainable_task(name: str) -> Task:
