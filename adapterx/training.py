@@ -26,7 +26,7 @@ TRAINABLE_FILE = "trainable.safetensors"
 BEST_FILE = "best_on_dev.safetensors"
 SELECTION_FILE = "dev_selection.json"
 # Below this many dev examples the best epoch is mostly chosen by noise (on COPA's 20 items one
-# item is 5 points): keeping it is warned about (benchmarks/results/cpu-2026-12-03-select.md).
+# item is 5 points, the standard error of one epoch's score about 11): keeping it is warned about.
 SMALL_DEV = 200
 
 
