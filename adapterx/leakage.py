@@ -161,6 +161,8 @@ class LeakageGuard:
     overlaps: list[Overlap] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     not_covered: list[str] = field(default_factory=list)
+    # overlaps of the English dev set that picks the epoch: warned about, never refused
+    dev_overlaps: list[Overlap] = field(default_factory=list)
     _hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64), repr=False)
     _where: list[tuple[str, int, str, tuple[str, ...]]] = field(default_factory=list, repr=False)
 
@@ -216,20 +218,44 @@ class LeakageGuard:
                           f"{escape(str(folder))} has no {HASHES_FILE} (modules saved by an older adapterx)",
                           highlight=False)
 
+    def check_dev(self, source: str, examples: list[dict], kind: str) -> None:
+        """Check the English dev set that selects the epoch: nothing trains on it, but picking
+        weights by their score on evaluation texts still favours them, so an overlap is warned
+        about (whatever `data.leakage` says, unless off) and recorded, never refused."""
+        if not self.active:
+            return
+        self.checked.append(source)
+        overlap = self._overlap(source, examples_hashes(examples, kind))
+        if overlap is None:
+            return
+        self.dev_overlaps.append(overlap)
+        from rich.markup import escape
+
+        from adapterx.report.console import console
+
+        console.print(f"[yellow]warning[/]: {escape(self.describe(overlap))} (it picks the epoch, it is not "
+                      f"trained on, so the run goes on; training.select=last keeps the final weights "
+                      f"instead)", highlight=False)
+
     def _check(self, source: str, train_hashes: np.ndarray) -> None:
         self.checked.append(source)
-        hit = np.flatnonzero(np.isin(self._hashes, train_hashes))
+        overlap = self._overlap(source, train_hashes)
+        if overlap is not None:
+            self.overlaps.append(overlap)
+            self._enforce(overlap)
+
+    def _overlap(self, source: str, hashes: np.ndarray) -> Overlap | None:
+        """The evaluation examples whose texts `hashes` contain, or None."""
+        hit = np.flatnonzero(np.isin(self._hashes, hashes))
         if not hit.size:
-            return
+            return None
         where = [self._where[i] for i in hit]
         affected: dict[str, set[int]] = {}
         for lang, idx, _, _ in where:
             affected.setdefault(lang, set()).add(idx)
         shown = [f"{lang} {label}: {_clip(' / '.join(parts))}"
                  for lang, _, label, parts in where[:N_EXAMPLES_SHOWN]]
-        overlap = Overlap(source, len(where), {k: len(v) for k, v in sorted(affected.items())}, shown)
-        self.overlaps.append(overlap)
-        self._enforce(overlap)
+        return Overlap(source, len(where), {k: len(v) for k, v in sorted(affected.items())}, shown)
 
     def _enforce(self, overlap: Overlap) -> None:
         """Refuse (AdapterxError) or warn, as the mode and the tolerance say."""
@@ -260,7 +286,9 @@ class LeakageGuard:
         return {"mode": self.mode, "tolerance": self.tolerance, "min_chars": MIN_CHARS,
                 "checked": self.checked, "not_covered": self.not_covered,
                 "overlaps": [{"source": o.source, "texts": o.n_texts, "examples": o.per_language}
-                             for o in self.overlaps]}
+                             for o in self.overlaps],
+                "dev_overlaps": [{"source": o.source, "texts": o.n_texts, "examples": o.per_language}
+                                 for o in self.dev_overlaps]}
 
 
 def _clip(text: str, width: int = 100) -> str:
@@ -268,9 +296,11 @@ def _clip(text: str, width: int = 100) -> str:
     return repr(text if len(text) <= width else text[:width - 1] + "…")
 
 
-def guard_for_run(task, cfg, split: str, langs: list[str], train_ex: list[dict] | None) -> LeakageGuard:
+def guard_for_run(task, cfg, split: str, langs: list[str], train_ex: list[dict] | None,
+                  dev_ex: list[dict] | None = None) -> LeakageGuard:
     """Index a target run's evaluation sets (as evaluated: `--langs`, `--eval-split`,
-    `--max-eval-examples`) and check the target's English training data (when given) against them."""
+    `--max-eval-examples`) and check the target's English training data (when given) against them,
+    and the English dev set that selects its epoch (warned about only)."""
     from adapterx.data.loading import load_eval_examples
 
     mode, tolerance = cfg.data.leakage, cfg.data.leakage_tolerance
@@ -280,6 +310,8 @@ def guard_for_run(task, cfg, split: str, langs: list[str], train_ex: list[dict] 
     guard = LeakageGuard.for_eval(mode, tolerance, task.name, split, task.kind, eval_sets)
     if train_ex is not None:
         guard.check_examples(f"{task.train_task} train (the target's training data)", train_ex, task.kind)
+    if dev_ex is not None:
+        guard.check_dev(f"{task.train_task} English dev (model selection)", dev_ex, task.kind)
     return guard
 
 

@@ -5,6 +5,7 @@ English dev set after every epoch."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -17,13 +18,16 @@ from pathlib import Path
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
-from adapterx.configs.run import OPTIMS
+from adapterx.configs.run import LR_SCHEDULERS, OPTIMS, SELECTS
 from adapterx.store import DONE_MARKER
 
 log = logging.getLogger(__name__)
 TRAINABLE_FILE = "trainable.safetensors"
 BEST_FILE = "best_on_dev.safetensors"
 SELECTION_FILE = "dev_selection.json"
+# Below this many dev examples the best epoch is mostly chosen by noise (on COPA's 20 items one
+# item is 5 points, the standard error of one epoch's score about 11): keeping it is warned about.
+SMALL_DEV = 200
 
 
 @dataclass
@@ -42,6 +46,8 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     optim: str = "adamw_torch"  # one of OPTIMS, passed to TrainingArguments
     group_by_length: bool = False  # batches of similar length (less padding); single-source data only
+    lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
+    select: str = "best"  # best: the best epoch on English dev; last: the final weights
 
 
 LENGTH_COLUMN = "length"  # the column the Trainer's length-grouped sampler reads
@@ -56,6 +62,8 @@ class TrainOutcome:
     best_dev: float | None
     dev_history: list[dict] = field(default_factory=list)
     steps: int = 0
+    select: str = "best"
+    selected_dev: float | None = None  # the dev score of the weights kept (best: = best_dev)
 
 
 class _ModuleTrainer(Trainer):
@@ -186,6 +194,13 @@ class _SelectOnDev(TrainerCallback):
             self.model.load_state_dict(self.best_state, strict=False)
 
 
+@functools.lru_cache(maxsize=None)
+def warn_small_dev(n_dev: int) -> None:
+    """Say once per dev-set size that picking the best epoch on so few examples is mostly noise."""
+    log.warning("training.select=best picks the epoch on %d English dev examples (fewer than %d): "
+                "the choice is mostly noise; training.select=last keeps the final weights", n_dev, SMALL_DEV)
+
+
 class PeakRSS:
     """Peak resident memory of this process while the block runs, sampled every `interval` s.
 
@@ -238,12 +253,16 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         from adapterx.errors import UnknownChoiceError
 
         raise UnknownChoiceError("training.optim", settings.optim, OPTIMS)
+    if settings.lr_scheduler not in LR_SCHEDULERS:
+        from adapterx.errors import UnknownChoiceError
+
+        raise UnknownChoiceError("training.lr_scheduler", settings.lr_scheduler, LR_SCHEDULERS)
     use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
     return TrainingArguments(
         output_dir=str(work_dir), per_device_train_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs, warmup_ratio=settings.warmup_ratio,
-        weight_decay=settings.weight_decay, lr_scheduler_type="linear",
+        weight_decay=settings.weight_decay, lr_scheduler_type=settings.lr_scheduler,
         logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
         save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
         report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
@@ -270,10 +289,17 @@ def with_lengths(features):
 def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
                 work_dir: Path, device: torch.device, compute_dtype: torch.dtype,
                 score_fn: Callable[[], float] | None = None, progress: bool = True,
-                callbacks: list[TrainerCallback] | None = None) -> TrainOutcome:
+                callbacks: list[TrainerCallback] | None = None, dev_size: int | None = None) -> TrainOutcome:
     """Train `model` on `train_features`; resume from `work_dir`'s last complete checkpoint if any;
-    leave the best-on-dev weights in the model. `callbacks` join the Trainer's (e.g. a per-epoch
-    batch plan)."""
+    leave the best-on-dev weights in the model (`settings.select` best) or the final ones (last).
+    `callbacks` join the Trainer's (e.g. a per-epoch batch plan); `dev_size`: the dev examples
+    `score_fn` scores (a small one is warned about when it picks the epoch)."""
+    if settings.select not in SELECTS:
+        from adapterx.errors import UnknownChoiceError
+
+        raise UnknownChoiceError("training.select", settings.select, SELECTS)
+    if score_fn is not None and settings.select == "best" and dev_size is not None and dev_size < SMALL_DEV:
+        warn_small_dev(dev_size)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     if settings.group_by_length:
@@ -301,8 +327,13 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     with PeakRSS() as rss:
         result = trainer.train(resume_from_checkpoint=resume)
     seconds = time.perf_counter() - start
-    if selector:
+    selected = None
+    if selector and settings.select == "best":
         selector.restore_best()
+        selected = selector.best
+    elif selector and selector.history:  # last: the weights stay as training left them
+        selected = selector.history[-1]["dev"]
     return TrainOutcome(train_seconds=seconds, peak_memory_mb=_peak_memory_mb(device, rss),
                         best_dev=selector.best if selector else None,
-                        dev_history=selector.history if selector else [], steps=result.global_step)
+                        dev_history=selector.history if selector else [], steps=result.global_step,
+                        select=settings.select, selected_dev=selected)

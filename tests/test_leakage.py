@@ -40,12 +40,13 @@ def _cli(tiny_model, tmp_path, data, *args: str):
     return CliRunner().invoke(main, argv)
 
 
-def _leak_xnli_into_mnli(data: Path, n: int = 2) -> None:
-    """Append the first `n` English XNLI test rows to MNLI's training file (as MNLI rows)."""
+def _leak_xnli_into_mnli(data: Path, n: int = 2, into: str = "train.tsv") -> None:
+    """Append the first `n` English XNLI test rows to an MNLI file (as MNLI rows; `into`: train.tsv
+    or dev_matched.tsv)."""
     header, *rows = (data / "xnli" / "xnli.test.tsv").read_text(encoding="utf-8").splitlines()
     cols = header.split("\t")
     english = [dict(zip(cols, r.split("\t"))) for r in rows if r.startswith("en\t")][:n]
-    mnli = data / "mnli" / "train.tsv"
+    mnli = data / "mnli" / into
     mnli_cols = mnli.read_text(encoding="utf-8").splitlines()[0].split("\t")
     extra = ["\t".join({"index": str(900 + i), "gold_label": r["gold_label"], "label1": r["gold_label"],
                         "sentence1": r["sentence1"].upper(), "sentence2": r["sentence2"] + "  !"}.get(c, "x")

@@ -31,6 +31,12 @@ QUANTS = ("none", "8bit", "4bit")
 DTYPES = ("auto", "fp32", "bf16")
 EVAL_SPLITS = ("test", "dev")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
+# The learning-rate schedules `training.lr_scheduler` may name (transformers' SchedulerType names
+# that need no further arguments; warmup comes from `training.warmup_ratio`).
+LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                 "constant_with_warmup", "inverse_sqrt")
+# Which weights a training keeps: those of the epoch with the best English dev score, or the last.
+SELECTS = ("best", "last")
 
 
 @dataclass
@@ -58,12 +64,18 @@ class TrainingConfig:
         "help": "adamw_torch | adamw_torch_fused (GPU: faster, same update) | adamw_bnb_8bit (8-bit state)"})
     group_by_length: bool = field(default=False, metadata={
         "help": "batch examples of similar length (less padding, faster; changes batch order)"})
+    lr_scheduler: str = field(default="linear", metadata={
+        "help": "learning-rate schedule after warmup: " + " | ".join(LR_SCHEDULERS)})
+    select: str = field(default="best", metadata={
+        "help": "best: keep the epoch with the best English dev score | last: keep the final "
+                "weights (dev is still scored each epoch)"})
 
     def __post_init__(self) -> None:
-        if self.optim not in OPTIMS:
-            from adapterx.errors import UnknownChoiceError
+        from adapterx.errors import UnknownChoiceError
 
-            raise UnknownChoiceError("training.optim", self.optim, OPTIMS)
+        for name, choices in (("optim", OPTIMS), ("lr_scheduler", LR_SCHEDULERS), ("select", SELECTS)):
+            if getattr(self, name) not in choices:
+                raise UnknownChoiceError(f"training.{name}", getattr(self, name), choices)
         for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
             if getattr(self, name) < 1:
                 raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")

@@ -65,6 +65,13 @@ def subsample(examples: list[dict], max_examples: int | None, seed: int) -> list
 def english_train_dev(task: Task, data_dir: str | Path | None, max_train: int | None,
                       max_dev: int | None, seed: int) -> tuple[list[dict], list[dict]]:
     """English training data and the English dev set used for model selection."""
+    train, dev, _ = english_train_dev_total(task, data_dir, max_train, max_dev, seed)
+    return train, dev
+
+
+def english_train_dev_total(task: Task, data_dir: str | Path | None, max_train: int | None,
+                            max_dev: int | None, seed: int) -> tuple[list[dict], list[dict], int]:
+    """`english_train_dev` and the size of the whole dev set before `max_dev` subsampled it."""
     source = get_task(task.train_task)
     train = load_examples(source, "train", "en", data_dir)
     if source.dev_holdout:
@@ -77,4 +84,4 @@ def english_train_dev(task: Task, data_dir: str | Path | None, max_train: int | 
         train = [ex for i, ex in enumerate(train) if i not in dev_ids]
     else:
         dev = load_examples(source, "dev", "en", data_dir)
-    return subsample(train, max_train, seed), subsample(dev, max_dev, seed)
+    return subsample(train, max_train, seed), subsample(dev, max_dev, seed), len(dev)

@@ -31,7 +31,7 @@ def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,
         weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
         save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing,
-        optim=t.optim, group_by_length=t.group_by_length)
+        optim=t.optim, group_by_length=t.group_by_length, lr_scheduler=t.lr_scheduler, select=t.select)
 
 
 def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
@@ -48,7 +48,8 @@ TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing
 EVAL_NOT_IN_KEY = ("batch_size",)
 # Later settings enter cache keys only when changed, so modules trained before they existed keep
 # their keys (their value then was the default).
-TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False}
+TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False, "lr_scheduler": "linear",
+                             "select": "best"}
 
 
 def train_key(settings: TrainSettings) -> dict:

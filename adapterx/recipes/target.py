@@ -16,7 +16,7 @@ from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.data.features import Collator
-from adapterx.data.loading import english_train_dev, eval_sample_key, load_eval_examples
+from adapterx.data.loading import english_train_dev_total, eval_sample_key, load_eval_examples
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
@@ -32,7 +32,7 @@ from adapterx.report.results import per_language_scores, print_table, write_pred
 from adapterx.store import (atomic_dir, check_base, entry_lock, is_complete, read_meta, stable_hash,
                             write_json_atomic)
 from adapterx.tasks import Task, all_tasks, check_languages, get_task
-from adapterx.training import train_model
+from adapterx.training import TrainOutcome, train_model
 
 log = logging.getLogger(__name__)
 TARGET_MODULE = "target"  # name of the module trained on the target task inside the model
@@ -88,6 +88,13 @@ def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfi
     return results, examples
 
 
+def dev_record(outcome: TrainOutcome, n_dev: int, total: int | None) -> dict:
+    """results.json's account of model selection: which weights were kept, on how many English dev
+    examples they were chosen, and whether those are a subsample (`training.max_dev_examples`)."""
+    return {"select": outcome.select, "english_dev_best": outcome.best_dev, "english_dev_n": n_dev,
+            "english_dev_total": total, "english_dev_subsampled": total is not None and n_dev < total}
+
+
 @applies_policy
 def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
     """Compose -> train on the target's English data -> zero-shot table; returns results.json's dict."""
@@ -117,10 +124,10 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
         trainable_task(name)
-    train_ex, dev_ex = english_train_dev(task, cfg.data_dir, cfg.training.max_train_examples,
-                                         cfg.training.max_dev_examples, cfg.seed)
+    train_ex, dev_ex, dev_total = english_train_dev_total(task, cfg.data_dir, cfg.training.max_train_examples,
+                                                          cfg.training.max_dev_examples, cfg.seed)
     # Before any training: the target's data now, each intermediate module's before it trains.
-    guard = guard_for_run(task, cfg, split, langs, train_ex)
+    guard = guard_for_run(task, cfg, split, langs, train_ex, dev_ex)
     modules = ([train_multitask(list(inter), cfg.for_intermediate(), target=task, guard=guard)]
                if setup == "multitask"
                else [train_module(name, cfg.for_intermediate(), guard=guard) for name in inter])
@@ -140,7 +147,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
             results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
         else:
             results = _train_and_evaluate(comp, task, cfg, modules, train_ex, dev_ex, langs, split,
-                                          key, run_dir, command, leakage=guard.record())
+                                          key, run_dir, command, leakage=guard.record(), dev_total=dev_total)
     print_table(results)
     console.print(f"results: {run_dir / 'results.json'}")
     return results
@@ -148,7 +155,8 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
 
 def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: list[ModuleRecord],
                         train_ex: list[dict], dev_ex: list[dict], langs: list[str], split: str,
-                        key: str, run_dir: Path, command: str, leakage: dict | None = None) -> dict:
+                        key: str, run_dir: Path, command: str, leakage: dict | None = None,
+                        dev_total: int | None = None) -> dict:
     bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
     set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
     method = get_method(cfg.method)
@@ -171,7 +179,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
 
     work = Path(cfg.output) / ".work" / key
     outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
-                          work, bb.device, bb.dtype, score_fn=dev_score)
+                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex))
     per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
     results = {
@@ -179,7 +187,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         "setup": comp.name(cfg.method), "inter": list(comp.inter), "method": cfg.method,
         "model": cfg.model, "quant": cfg.quant, "dtype": str(bb.dtype).replace("torch.", ""),
         "seed": cfg.seed, "per_language": per_language, "average": average, **extra,
-        "english_dev": outcome.best_dev, "eval_split": split,
+        "english_dev": outcome.selected_dev, "eval_split": split,
+        **dev_record(outcome, len(dev_ex), dev_total),
         "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
         "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
         "trainable_params": trainable_parameters(model), "config_hash": key, "command": command,

@@ -142,7 +142,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
                                              train_settings(task, cfg), work, dev_score)
     else:
         outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
-                              work, bb.device, bb.dtype, score_fn=dev_score)
+                              work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex))
     dev = evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device)
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
