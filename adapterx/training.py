@@ -94,7 +94,7 @@ class _ModuleTrainer(Trainer):
     def log(self, logs: dict[str, float], *args, **kwargs) -> None:
         # the term's mean since the last log beside the loss (it is part of it), so it is visible
         if self._reg_count and "loss" in logs:
-            logs["fusion_regularization"] = round(float(self._reg_sum) / self._reg_count, 6)
+            logs["fusion_regularization"] = float(self._reg_sum) / self._reg_count
             self._reg_sum, self._reg_count = 0.0, 0
         super().log(logs, *args, **kwargs)
 
