@@ -35,7 +35,7 @@ class Backbone:
     tokenizer: Any
     name: str
     quant: str
-    dtype: torch.dtype  # compute dtype: heads and modules run in it (see resolve_dtype)
+    dtype: torch.dtype  # the frozen base's compute dtype (see resolve_dtype); what trains stays fp32
     device: torch.device
     fingerprint: dict
 
@@ -60,9 +60,9 @@ def resolve_device(device: str | None) -> torch.device:
 
 
 def resolve_dtype(dtype: str, quant: str, device: torch.device) -> torch.dtype:
-    """The compute dtype. `auto` is bf16 where the hardware has it (GPU) or where the base is
-    quantized (bitsandbytes computes in 16 bit, and running modules in fp32 beside it fails with
-    "Half and Float"); fp32 otherwise."""
+    """The base's compute dtype. `auto` is bf16 where the hardware has it (GPU) or where the base is
+    quantized (bitsandbytes computes in 16 bit); fp32 otherwise. Trainable weights are fp32 in
+    every case (the methods cast at their modules' boundaries)."""
     if dtype not in DTYPES:
         raise UnknownChoiceError("--dtype", dtype, DTYPES)
     if quant not in QUANTS:

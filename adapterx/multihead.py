@@ -54,8 +54,8 @@ def build_mlm_head(bb) -> tuple[nn.Module, str]:
         del lm
     except (OSError, ValueError, KeyError) as err:  # no masked-LM class for this architecture
         log.info("no pretrained MLM head for %s (%s): using a fresh one", bb.name, err)
-    if head is None:
-        head = FreshMLMHead(embeddings)
+    if head is None:  # it trains: fp32 weights (a bf16 one would round most optimizer steps away)
+        return FreshMLMHead(embeddings).to(device=bb.device, dtype=torch.float32), how
     return head.to(device=bb.device, dtype=embeddings.weight.dtype), how
 
 

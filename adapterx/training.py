@@ -82,6 +82,29 @@ class _ModuleTrainer(Trainer):
         (out / "training_args.json").write_text(self.args.to_json_string(), encoding="utf-8")
 
     selector: "_SelectOnDev | None" = None
+    # An extra term of the training objective that the model's own loss lacks (AdapterFusion's
+    # value-matrix regularization, which only adapters' AdapterTrainer would add); None: none.
+    regularizer: Callable[[], torch.Tensor | None] | None = None
+    _reg_sum, _reg_count = 0.0, 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        result = super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                      num_items_in_batch=num_items_in_batch)
+        term = self.regularizer() if self.regularizer is not None else None
+        if term is None:
+            return result
+        loss, outputs = result if return_outputs else (result, None)
+        loss = loss + term.to(loss.dtype)
+        # detached and summed on the device: no host sync per step
+        self._reg_sum, self._reg_count = self._reg_sum + term.detach().float(), self._reg_count + 1
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        # the term's mean since the last log beside the loss (it is part of it), so it is visible
+        if self._reg_count and "loss" in logs:
+            logs["fusion_regularization"] = float(self._reg_sum) / self._reg_count
+            self._reg_sum, self._reg_count = 0.0, 0
+        super().log(logs, *args, **kwargs)
 
     _defer_rotation = False
 
@@ -289,11 +312,13 @@ def with_lengths(features):
 def train_model(model: torch.nn.Module, train_features, collator, settings: TrainSettings,
                 work_dir: Path, device: torch.device, compute_dtype: torch.dtype,
                 score_fn: Callable[[], float] | None = None, progress: bool = True,
-                callbacks: list[TrainerCallback] | None = None, dev_size: int | None = None) -> TrainOutcome:
+                callbacks: list[TrainerCallback] | None = None, dev_size: int | None = None,
+                regularizer: Callable[[], torch.Tensor | None] | None = None) -> TrainOutcome:
     """Train `model` on `train_features`; resume from `work_dir`'s last complete checkpoint if any;
     leave the best-on-dev weights in the model (`settings.select` best) or the final ones (last).
     `callbacks` join the Trainer's (e.g. a per-epoch batch plan); `dev_size`: the dev examples
-    `score_fn` scores (a small one is warned about when it picks the epoch)."""
+    `score_fn` scores (a small one is warned about when it picks the epoch); `regularizer()`,
+    when given, is added to every batch's loss."""
     if settings.select not in SELECTS:
         from adapterx.errors import UnknownChoiceError
 
@@ -312,6 +337,7 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              callbacks=([selector] if selector else []) + list(callbacks or []) or None)
     trainer.selector = selector
+    trainer.regularizer = regularizer
     if not progress:  # without a bar the Trainer prints every log dict instead: quiet means quiet
         from transformers.trainer_callback import PrinterCallback
 

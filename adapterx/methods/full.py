@@ -22,7 +22,7 @@ class FullMethod:
 
     def add(self, bb: Backbone, name: str, settings: object = None) -> None:
         """Unfreeze the whole encoder."""
-        bb.model.requires_grad_(True)
+        _train_in_fp32(bb)
 
     def load(self, bb: Backbone, path: Path, name: str) -> None:
         """Replace the base weights with a fine-tuned model's (same architecture)."""
@@ -45,10 +45,21 @@ class FullMethod:
 
     def compose(self, bb: Backbone, comp: Composition, train: str | None, settings: object = None) -> None:
         """Stack = continue from the loaded intermediate model; train everything when training."""
-        bb.model.requires_grad_(bool(train))
+        if train:
+            _train_in_fp32(bb)
+        else:
+            bb.model.requires_grad_(False)
 
     def save_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
         """Nothing beyond the saved model."""
 
     def load_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
         """Nothing beyond the saved model."""
+
+
+def _train_in_fp32(bb: Backbone) -> None:
+    """Make every weight trainable, as fp32 master weights: on a bf16 base most steps of
+    lr * update (1e-5 here) are below a bf16 weight's rounding step and would be lost. The
+    Trainer's bf16 autocast (on a GPU) still computes in bf16."""
+    bb.model.float()
+    bb.model.requires_grad_(True)

@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import torch
+
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs.methods import FusionSettings, LoraSettings, MergeSettings
@@ -80,7 +82,9 @@ class LoraMethod:
             fs = settings if isinstance(settings, FusionSettings) else FusionSettings()
             fusion = LoraFusion.for_model(model, comp.inter, fs.attn_dim, fs.temperature)
             model.lora_fusion = fusion  # a submodule: its parameters train and travel with the model
-        fusion.to(device=bb.device, dtype=bb.dtype)
+        # fp32 gates whatever the base's dtype: bf16 weights would round most optimizer steps
+        # away; the fusion hook casts the layer outputs and module updates to the gates' dtype
+        fusion.to(device=bb.device, dtype=torch.float32)
         fusion.attach(model)
         for pname, param in model.named_parameters():
             param.requires_grad = train is not None and pname.startswith("lora_fusion.")
@@ -104,8 +108,6 @@ class LoraMethod:
 def _check_targets(bb: Backbone, targets: list[str]) -> None:
     """Refuse `lora.target_modules` naming no Linear layer of the base, listing the names it has
     (peft would raise a bare error deep inside)."""
-    import torch
-
     linear = [n for n, m in bb.model.named_modules()
               if isinstance(m, torch.nn.Linear) or type(m).__name__.startswith("Linear")]
     # peft matches a target against the end of a module's dotted name ("query", "self.query")

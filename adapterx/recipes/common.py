@@ -80,10 +80,10 @@ def head_spec(task: Task) -> dict:
 
 
 def build_model(bb: Backbone, task: Task) -> TaskModel:
-    """Encoder + a fresh head for `task`, on the backbone's device, in its compute dtype."""
+    """Encoder + a fresh fp32 head for `task`, on the backbone's device."""
     head = build_head(task.kind, bb.hidden_size, len(task.labels))
-    # Heads train in fp32 unless the base computes in bf16 (bitsandbytes / GPU), where a fp32
-    # head beside bf16 hidden states is still fine: TaskModel casts hidden states to the head.
+    # fp32 whatever the base computes in (bf16 weights would round most optimizer steps away):
+    # TaskModel casts the hidden states to the head's dtype.
     head.to(device=bb.device, dtype=torch.float32)
     model = TaskModel(bb.model, head, task.kind)
     if bb.quant != "none":

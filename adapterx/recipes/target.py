@@ -179,7 +179,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
 
     work = Path(cfg.output) / ".work" / key
     outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
-                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex))
+                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex),
+                          regularizer=getattr(method, "regularizer", None))
     per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
     results = {

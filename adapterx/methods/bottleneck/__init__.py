@@ -5,7 +5,10 @@ transformers pin can move without touching the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import torch
 
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
@@ -32,15 +35,21 @@ class BottleneckMethod:
         if not hasattr(bb.model, "adapters_config"):
             adapters.init(bb.model)
 
+    # Set by compose() when the fusion it trains asks for adapters' value-matrix regularization;
+    # the recipe passes it to the Trainer, which adds it to the loss.
+    regularizer: Callable[[], torch.Tensor | None] | None = None
+
     def add(self, bb: Backbone, name: str, settings: BottleneckSettings) -> None:
-        """Attach a fresh adapter in the base's compute dtype (a bf16 / 8-bit base needs that)."""
+        """Attach a fresh adapter with fp32 weights whatever the base's dtype (see keep_fp32)."""
         bb.model.add_adapter(name, config=_adapter_config(settings))
-        bb.model.adapter_to(name, device=bb.device, dtype=bb.dtype)
+        bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
+        keep_fp32(bb)
 
     def load(self, bb: Backbone, path: Path, name: str) -> None:
         """Attach a saved adapter, frozen."""
         bb.model.load_adapter(str(path), load_as=name, with_head=False, use_safetensors=True)
-        bb.model.adapter_to(name, device=bb.device, dtype=bb.dtype)
+        bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
+        keep_fp32(bb)
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """The folder `adapters`' load_adapter reads (adapter_config.json + safetensors)."""
@@ -58,8 +67,10 @@ class BottleneckMethod:
             if train is not None:
                 kind = settings.kind if settings else "dynamic"
                 model.add_adapter_fusion(fuse, config=kind)
-                model.adapter_fusion_to(fuse, device=bb.device, dtype=bb.dtype)
+                model.adapter_fusion_to(fuse, device=bb.device, dtype=torch.float32)
+                keep_fp32(bb)
                 model.train_adapter_fusion(fuse)
+                self.regularizer = fusion_regularizer(model, fuse)
             model.set_active_adapters(fuse)
         else:
             names = list(comp.inter) + ([train] if train else [])
@@ -84,7 +95,51 @@ class BottleneckMethod:
             from adapters.composition import Fuse
 
             bb.model.load_adapter_fusion(str(path), use_safetensors=True)
-            bb.model.adapter_fusion_to(Fuse(*comp.inter), device=bb.device, dtype=bb.dtype)
+            bb.model.adapter_fusion_to(Fuse(*comp.inter), device=bb.device, dtype=torch.float32)
+            keep_fp32(bb)
+
+
+def fusion_regularizer(model, fuse) -> Callable[[], torch.Tensor | None] | None:
+    """The term adapters' own AdapterTrainer adds for a fusion config with `regularization`
+    (the dynamic one): 0.01 * ||I - V||^2 summed over the value matrices V that train. The plain
+    Trainer never adds it, so adapterx's does (training.py); None when the config has none."""
+    config, _ = model.adapters_config.get_fusion(fuse.name)
+    return model.get_fusion_regularization_loss if config and config["regularization"] else None
+
+
+def keep_fp32(bb: Backbone) -> None:
+    """Adapters and fusion layers keep fp32 weights on a bf16 / 8-bit / 4-bit base: an optimizer
+    step of lr * update on a bf16 weight is mostly rounded away, so many weights would never
+    change. As peft does for LoRA, their inputs are cast to fp32 and their outputs back to the
+    base's dtype (a hook pair on each; none is needed on an fp32 base)."""
+    from adapters.methods.modeling import Adapter, BertFusion
+
+    if bb.dtype == torch.float32:
+        return
+    for module in bb.model.modules():
+        if isinstance(module, (Adapter, BertFusion)) and not getattr(module, "_adapterx_casts", False):
+            module.register_forward_pre_hook(_inputs_to_own_dtype, with_kwargs=True)
+            module.register_forward_hook(_outputs_to_input_dtype)
+            module._adapterx_casts = True
+
+
+def _cast(value, dtype: torch.dtype):
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.to(dtype)
+    if isinstance(value, tuple):
+        return tuple(_cast(v, dtype) for v in value)
+    return value
+
+
+def _inputs_to_own_dtype(module: torch.nn.Module, args: tuple, kwargs: dict):
+    own = next(module.parameters()).dtype
+    first = next((a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()), None)
+    module._adapterx_io_dtype = first.dtype if first is not None else own
+    return _cast(args, own), {k: _cast(v, own) for k, v in kwargs.items()}
+
+
+def _outputs_to_input_dtype(module: torch.nn.Module, args: tuple, output):
+    return _cast(output, module._adapterx_io_dtype)
 
 
 def check_fusable(model, names: tuple[str, ...]) -> None:
