@@ -147,6 +147,6 @@ def resumable_checkpoint(folder: Path, newest: Callable[[Path], str | None], mar
                    "goes on from the previous complete checkpoint, or from the start")
         log.warning(message)
         console.print(message)
-        (Path(found) / marker).unlink()  # first: even a partial removal leaves it incomplete
+        (Path(found) / marker).unlink(missing_ok=True)  # first: a partial removal leaves it incomplete
         shutil.rmtree(found, ignore_errors=True)
     return None
