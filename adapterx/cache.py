@@ -162,6 +162,7 @@ def _module_entry(path: Path) -> CacheEntry:
     meta: dict = {}
     with contextlib.suppress(OSError, ValueError):
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    meta = meta if isinstance(meta, dict) else {}  # a listing shows a broken adapterx.json, loading refuses it
     method, _, key = path.name.partition("-")
     task = "+".join(meta["tasks"]) if meta.get("tasks") else meta.get("task") or path.parent.name
     return CacheEntry(path, "module", task, meta.get("method", method), meta.get("key", key),

@@ -17,12 +17,16 @@ from pathlib import Path
 from adapterx.cache import SAFE_NAME, module_relpath
 from adapterx.errors import AdapterxError, HubUnreachableError
 from adapterx.model_card import model_card, read_results
+from adapterx.module_meta import PICKLE_SUFFIXES, refuse_pickles, validate_meta
 from adapterx.store import DONE_MARKER, META_FILE, atomic_dir, entry_lock, is_complete, read_meta, write_json_atomic
 
 PARTS_DIR = "parts"  # a composite's intermediate modules, one sub-folder each, in the Hub repo
 CARD_FILE = "README.md"
 LOGIN_HINT = "log in with `huggingface-cli login` (or `hf auth login`), or set HF_TOKEN to a token with write access"
 PUSHABLE = ("module", "target")
+# What pull downloads: the files a module folder holds (configs, safetensors weights, training-text
+# hashes, tokenizer files of a full model, results, card); nothing pickled is ever fetched.
+MODULE_FILES = ["*.json", "*.safetensors", "*.npy", "*.model", "*.txt", CARD_FILE]
 
 
 def check_repo_id(repo: str) -> str:
@@ -166,10 +170,24 @@ def _remote_meta(staging: Path, repo: str) -> dict:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
         raise AdapterxError(f"{repo}'s {META_FILE} is not valid JSON ({err})") from None
-    if not isinstance(meta, dict) or meta.get("kind") not in PUSHABLE or "base_model" not in meta:
+    validate_meta(meta, f"{repo}'s {META_FILE}")
+    if meta.get("kind") not in PUSHABLE or "base_model" not in meta:
         raise AdapterxError(f"{repo}'s {META_FILE} does not describe an adapterx module",
                             "pull repositories made with `adapterx push`")
     return meta
+
+
+def refuse_pickled_repo(repo: str, revision: str | None) -> None:
+    """Refuse a Hub repository that holds pickled weights, naming them, before downloading it."""
+    import huggingface_hub
+
+    pickled = [f for f in huggingface_hub.HfApi().list_repo_files(repo, revision=revision)
+               if Path(f).suffix.lower() in PICKLE_SUFFIXES]
+    if pickled:
+        raise AdapterxError(f"{repo} holds pickled weight files ({', '.join(sorted(pickled)[:5])}); adapterx "
+                            "pulls modules whose weights are safetensors only, since unpickling can run code",
+                            "ask its owner to push it again with adapterx push (safetensors), or convert the "
+                            "files and push them yourself")
 
 
 def _install(src: Path, meta: dict, modules_dir: Path) -> Path:
@@ -206,8 +224,11 @@ def pull(repo: str, revision: str | None = None, modules_dir: str | Path = "modu
             final = root / module_relpath(meta)
             if is_complete(final) and read_meta(final).get("key") == meta.get("key"):
                 return final
-            huggingface_hub.snapshot_download(repo, revision=revision, local_dir=staging)
+            refuse_pickled_repo(repo, revision)
+            huggingface_hub.snapshot_download(repo, revision=revision, local_dir=staging,
+                                              allow_patterns=MODULE_FILES)
         meta = _remote_meta(staging, repo)
+        refuse_pickles(staging)  # nothing pickled arrived (the patterns above let none through)
         parts = []
         for part in meta.get("modules", []):
             if not SAFE_NAME.match(str(part.get("task", ""))):  # it names a folder we read from

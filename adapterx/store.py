@@ -110,7 +110,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_meta(path: Path) -> dict:
-    """adapterx.json of a complete module or run folder; clear errors for anything else."""
+    """adapterx.json of a complete module or run folder, checked (schema, head paths, no pickled
+    weights: adapterx.module_meta) before anything reads the folder's weights; clear errors for
+    anything else."""
+    from adapterx.module_meta import check_folder, read_meta_file
+
     path = Path(path)
     if not path.is_dir():
         raise AdapterxError(f"{path} is not a folder", "pass the folder `adapterx train` printed")
@@ -120,7 +124,7 @@ def read_meta(path: Path) -> dict:
     if not is_complete(path):
         raise ModuleMismatchError(f"{path} is incomplete (its writer was interrupted)",
                                   "delete it and run the command again; adapterx redoes it")
-    return json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    return check_folder(path, read_meta_file(path / META_FILE))
 
 
 def check_base(meta: dict, fingerprint: dict, model_name: str, where: Path) -> None:

@@ -20,6 +20,8 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from adapterx.configs.run import LR_SCHEDULERS, OPTIMS, SELECTS
 from adapterx.store import DONE_MARKER
+from adapterx.train_state import (OPTIMIZER_FILE, SCALER_FILE, SCHEDULER_FILE, load_state, resumable_checkpoint,
+                                  rng_file, rng_state, save_state, set_rng_state)
 
 log = logging.getLogger(__name__)
 TRAINABLE_FILE = "trainable.safetensors"
@@ -143,6 +145,45 @@ class _ModuleTrainer(Trainer):
         if unknown:
             raise RuntimeError(f"checkpoint {resume_from_checkpoint} does not fit this model: {sorted(unknown)[:3]}")
         model.load_state_dict(state, strict=False)
+
+    # The Trainer's training state is torch.save pickles (optimizer.pt, scheduler.pt, scaler.pt,
+    # rng_state.pth) that its resume unpickles, the RNG one without weights_only: adapterx writes
+    # and reads that state as safetensors + JSON instead (adapterx.train_state).
+    def _save_optimizer_and_scheduler(self, output_dir: str) -> None:
+        if self.args.should_save:
+            save_state(self.optimizer.state_dict(), Path(output_dir) / OPTIMIZER_FILE)
+            save_state(self.lr_scheduler.state_dict(), Path(output_dir) / SCHEDULER_FILE)
+
+    def _load_optimizer_and_scheduler(self, checkpoint: str | None) -> None:
+        if checkpoint is not None:  # resumable_checkpoint already checked that both read back
+            self.optimizer.load_state_dict(load_state(Path(checkpoint) / OPTIMIZER_FILE))
+            self.lr_scheduler.load_state_dict(load_state(Path(checkpoint) / SCHEDULER_FILE))
+
+    def _save_scaler(self, output_dir: str) -> None:
+        scaler = getattr(self.accelerator, "scaler", None)
+        if scaler is not None and self.args.should_save:
+            save_state(scaler.state_dict(), Path(output_dir) / SCALER_FILE)
+
+    def _load_scaler(self, checkpoint: str | None) -> None:
+        scaler = getattr(self.accelerator, "scaler", None)
+        if checkpoint is not None and scaler is not None and (Path(checkpoint) / SCALER_FILE).is_file():
+            scaler.load_state_dict(load_state(Path(checkpoint) / SCALER_FILE))
+
+    def _save_rng_state(self, output_dir: str) -> None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        save_state(rng_state(), Path(output_dir) / rng_file(self.args.process_index, self.args.world_size))
+
+    def _load_rng_state(self, checkpoint: str | None) -> None:
+        path = Path(checkpoint or "") / rng_file(self.args.process_index, self.args.world_size)
+        if checkpoint is not None and path.is_file():
+            set_rng_state(load_state(path))
+
+    def _load_best_model(self) -> None:
+        # adapterx selects on dev itself (_SelectOnDev); the Trainer's own path could unpickle
+        raise NotImplementedError("load_best_model_at_end is not used by adapterx")
+
+
+RESUME_FILES = (TRAINABLE_FILE, "trainer_state.json", OPTIMIZER_FILE, SCHEDULER_FILE)
 
 
 def _drop_partial_checkpoint(ckpt: Path, err: OSError) -> None:
@@ -342,7 +383,9 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)
-    resume = last_complete_checkpoint(work_dir)
+    # every file read back first: a damaged checkpoint is dropped with a warning, not a traceback
+    resume = resumable_checkpoint(work_dir, last_complete_checkpoint, DONE_MARKER,
+                                  RESUME_FILES + (rng_file(args.process_index, args.world_size),))
     if resume:
         from adapterx.report.console import console
 

@@ -70,6 +70,13 @@ class FakeHub:
         (Path(local_dir) / ".cache" / "huggingface").mkdir(parents=True, exist_ok=True)  # as the real one does
         return str(local_dir)
 
+    def list_repo_files(self, repo_id, *, revision=None, **kwargs):
+        self._record("list_repo_files", repo_id=repo_id, revision=revision, **kwargs)
+        src = self.remote / repo_id / (revision or "main")
+        if not src.is_dir():
+            raise RepositoryNotFoundError(f"404 Client Error. Repository Not Found for url: {repo_id}")
+        return sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -78,7 +85,7 @@ class FakeHub:
 
 
 def install(monkeypatch, fake: FakeHub) -> FakeHub:
-    for name in ("create_repo", "create_branch", "upload_folder"):
+    for name in ("create_repo", "create_branch", "upload_folder", "list_repo_files"):
         monkeypatch.setattr(HfApi, name, lambda self, *a, _n=name, **kw: getattr(fake, _n)(*a, **kw))
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake.snapshot_download)
     return fake

@@ -22,8 +22,8 @@ def test_atomic_dir_commits_or_leaves_nothing(tmp_path):
             raise RuntimeError("killed halfway")
     assert not final.exists() and list(tmp_path.iterdir()) == []
     with atomic_dir(final) as tmp:
-        write_json_atomic(tmp / "adapterx.json", {"task": "x"})
-    assert is_complete(final) and read_meta(final) == {"task": "x"}
+        write_json_atomic(tmp / "adapterx.json", {"kind": "eval", "task": "x"})
+    assert is_complete(final) and read_meta(final) == {"kind": "eval", "task": "x"}
 
 
 def test_incomplete_folder_is_reported_not_loaded(tmp_path):
@@ -34,8 +34,8 @@ def test_incomplete_folder_is_reported_not_loaded(tmp_path):
     with pytest.raises(ModuleMismatchError, match="incomplete"):
         read_meta(half)
     with atomic_dir(half) as tmp:  # redone over the leftover
-        write_json_atomic(tmp / "adapterx.json", {"ok": True})
-    assert read_meta(half) == {"ok": True}
+        write_json_atomic(tmp / "adapterx.json", {"kind": "eval", "ok": True})
+    assert read_meta(half) == {"kind": "eval", "ok": True}
 
 
 def test_last_complete_checkpoint_skips_interrupted_saves(tmp_path):

@@ -13,6 +13,7 @@ from adapterx.composition import Composition
 from adapterx.configs.methods import FusionSettings, LoraSettings, MergeSettings
 from adapterx.methods.lora_fusion import LoraFusion
 from adapterx.methods.lora_merge import MERGED, merge_modules
+from adapterx.module_meta import require_safetensors
 
 
 class LoraMethod:
@@ -38,6 +39,10 @@ class LoraMethod:
     def load(self, bb: Backbone, path: Path, name: str) -> None:
         """Attach a saved LoRA module, frozen."""
         from peft import PeftModel
+        from peft.utils import SAFETENSORS_WEIGHTS_NAME
+
+        # peft falls back to unpickling adapter_model.bin when the safetensors file is missing
+        require_safetensors(path, SAFETENSORS_WEIGHTS_NAME)
 
         if isinstance(bb.model, PeftModel):
             bb.model.load_adapter(str(path), adapter_name=name, is_trainable=False)

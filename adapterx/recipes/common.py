@@ -120,6 +120,10 @@ def load_head(model: TaskModel, folder: Path, saved_spec: dict, task: Task) -> N
             f"the head saved in {folder} is a {saved_spec.get('kind')} head with labels "
             f"{saved_spec.get('labels')}; task {task.name} needs {want['kind']} with {want['labels']}",
             "evaluate it on a task of the same kind (e.g. an mnli module on xnli, a squad module on xquad)")
+    if not (folder / HEAD_FILE).is_file():
+        from adapterx.module_meta import missing_file
+
+        raise missing_file(folder / HEAD_FILE, "head weights")
     model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
 
 

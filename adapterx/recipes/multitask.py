@@ -22,6 +22,7 @@ from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.module_meta import HEADS_DIR, head_folder
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits,
                                      head_spec, learning_settings, provenance, save_head, train_key,
                                      train_features, train_settings)
@@ -34,7 +35,6 @@ from adapterx.tasks import Task
 from adapterx.training import TrainSettings
 
 MULTITASK_DIR = "multitask"
-HEADS_DIR = "heads"
 
 
 def multitask_name(names: list[str]) -> str:
@@ -161,8 +161,8 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
 
 def module_heads(meta: dict, folder: Path) -> list[tuple[str, dict, Path]]:
     """(task, head spec, folder holding its head file) of every head a saved module has."""
-    if "heads" in meta:
-        return [(t, spec, Path(folder) / HEADS_DIR / t) for t, spec in meta["heads"].items()]
+    if "heads" in meta:  # each name checked: a head folder never lies outside the module
+        return [(t, spec, head_folder(folder, t)) for t, spec in meta["heads"].items()]
     return [(meta["task"], meta["head"], Path(folder))]
 
 

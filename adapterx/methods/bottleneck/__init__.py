@@ -14,6 +14,7 @@ from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs.methods import BottleneckSettings, FusionSettings
 from adapterx.errors import AdapterxError
+from adapterx.module_meta import require_safetensors
 
 
 def _adapter_config(settings: BottleneckSettings):
@@ -47,6 +48,10 @@ class BottleneckMethod:
 
     def load(self, bb: Backbone, path: Path, name: str) -> None:
         """Attach a saved adapter, frozen."""
+        from adapters.utils import SAFE_WEIGHTS_NAME
+
+        # `adapters` falls back to unpickling pytorch_adapter.bin, even with use_safetensors=True
+        require_safetensors(path, SAFE_WEIGHTS_NAME)
         bb.model.load_adapter(str(path), load_as=name, with_head=False, use_safetensors=True)
         bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
         keep_fp32(bb)
@@ -93,7 +98,9 @@ class BottleneckMethod:
         """Read saved AdapterFusion layers (compose() activates them)."""
         if comp.setup == "fuse":
             from adapters.composition import Fuse
+            from adapters.utils import SAFE_ADAPTERFUSION_WEIGHTS_NAME
 
+            require_safetensors(path, SAFE_ADAPTERFUSION_WEIGHTS_NAME)
             bb.model.load_adapter_fusion(str(path), use_safetensors=True)
             bb.model.adapter_fusion_to(Fuse(*comp.inter), device=bb.device, dtype=torch.float32)
             keep_fp32(bb)
