@@ -37,8 +37,9 @@ class BottleneckMethod:
         bb.model.add_adapter(name, config=_adapter_config(settings))
         bb.model.adapter_to(name, device=bb.device, dtype=bb.dtype)
 
-    def load(self, bb: Backbone, path: Path, name: str) -> None:
-        """Attach a saved adapter, frozen."""
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
+        """Attach a saved adapter (frozen; compose() unfreezes it when it is the one that trains,
+        as sequential's is)."""
         bb.model.load_adapter(str(path), load_as=name, with_head=False, use_safetensors=True)
         bb.model.adapter_to(name, device=bb.device, dtype=bb.dtype)
 
