@@ -67,9 +67,11 @@ def test_sequential_reload_builds_the_saved_pooling(make_cfg):
     cfg = make_cfg(method="lora", langs=["et"], head__pooling="mean")
     sequential("siqa", "xcopa", cfg=cfg)
     run = next(p for p in (Path(cfg.output) / "xcopa").iterdir() if p.name.startswith("sequential-siqa"))
-    model, *_ = load_trained(run / "module", read_meta(run / "module"), get_task("xcopa"), make_cfg(),
-                             cfg.model)
+    model, bb, comp, inter = load_trained(run / "module", read_meta(run / "module"), get_task("xcopa"),
+                                          make_cfg(), cfg.model)
     assert model.pooling == "mean"  # from adapterx.json, not from the (default) config of the eval
+    # the continued module alone: the cached siqa module it started from must not sit under it
+    assert set(bb.model.peft_config) == {"target"} and comp.setup == "sequential" and inter == ["siqa"]
 
 
 def test_sequential_takes_exactly_one_intermediate_task():
@@ -113,3 +115,22 @@ def test_head_settings_are_checked():
         HeadSettings(pooling="max")
     with pytest.raises(ValueError, match="head.dropout"):
         HeadSettings(dropout=1.0)
+
+
+def test_grid_plans_sequential_per_intermediate_task_and_full_once():
+    from adapterx.recipes.grid_plan import GridSpec, plan_cells
+
+    spec = GridSpec(name="g", intermediate=["siqa", "copa"], targets=["xcopa"], setups=["sequential", "stack"],
+                    methods=["lora", "full"])
+    cells, notes = plan_cells(spec)
+    seq = sorted((c.inter, c.method) for c in cells if c.setup == "sequential")
+    assert seq == [(("copa",), "lora"), (("siqa",), "lora")]  # full's is the stack cell (full-stilts)
+    assert any("sequential with method full" in n for n in notes)
+    assert {c.inter for c in cells if c.setup == "stack" and c.method == "full"} == {("siqa",), ("copa",)}
+
+
+def test_compare_runs_sequential():
+    from adapterx.recipes.compare import SETUP_RUNNERS, resolve_setups
+
+    assert SETUP_RUNNERS["sequential"].uses_inter and SETUP_RUNNERS["sequential"].method is None
+    assert resolve_setups("sequential", ["siqa"]) == ["direct", "sequential"]
