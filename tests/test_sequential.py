@@ -134,3 +134,13 @@ def test_compare_runs_sequential():
 
     assert SETUP_RUNNERS["sequential"].uses_inter and SETUP_RUNNERS["sequential"].method is None
     assert resolve_setups("sequential", ["siqa"]) == ["direct", "sequential"]
+
+
+def test_sequential_with_full_fine_tuning_is_the_full_stilts_run(make_cfg, capsys):
+    from adapterx.api import stack
+
+    cfg = make_cfg(method="full", langs=["et"])
+    results = sequential("siqa", "xcopa", cfg=cfg)
+    assert results["setup"] == "full-stilts" and "is full-stilts" in capsys.readouterr().out
+    again = stack("siqa", "xcopa", cfg=cfg)
+    assert again["config_hash"] == results["config_hash"] and "already done" in capsys.readouterr().out
