@@ -106,6 +106,14 @@ def stack(inter: list[str] | str, target: str, cfg: RunConfig | None = None, com
     return _target("stack", inter, target, cfg, command, options)
 
 
+def sequential(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
+               **options: Any) -> dict:
+    """The paper's recipe with modules: one intermediate module (a copy; the cached one is never
+    changed) and its head, where the kind fits, continue training on the target's English data;
+    zero-shot table. With method full this is full-stilts (the same run as `stack`)."""
+    return _target("sequential", inter, target, cfg, command, options)
+
+
 def merge(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
           **options: Any) -> dict:
     """LoRA modules merged into one through peft (`merge.how`, `merge.weights`; see

@@ -151,6 +151,8 @@ def _target_command(name: str, setup: str, doc: str) -> None:
 _target_command("fuse", "fuse", "Fuse intermediate modules (AdapterFusion; LoRA fusion with --method lora) "
                 "-> target training -> zero-shot table.")
 _target_command("stack", "stack", "Stack intermediate modules under a new target module -> zero-shot table.")
+_target_command("sequential", "sequential", "Continue training one intermediate module (a copy) and its head "
+                "on the target -> zero-shot table (with --method full: full-stilts).")
 _target_command("multitask", "multitask", "Train one module on all intermediate tasks at once (a head each), "
                 "stack a new target module on it -> zero-shot table.")
 

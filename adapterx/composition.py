@@ -9,6 +9,9 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 # setup -> methods that can run it (the validation table; later setups extend it here)
 SETUPS: dict[str, tuple[str, ...]] = {
     "direct": ("bottleneck", "lora", "full"),
+    # the intermediate module itself (a copy) continues training on the target: the paper's recipe
+    # with a frozen base; with full fine-tuning that is full-stilts (run_target maps it to stack)
+    "sequential": ("bottleneck", "lora", "full"),
     "stack": ("bottleneck", "lora", "full"),
     "fuse": ("bottleneck", "lora"),  # AdapterFusion / LoRA fusion
     "merge": ("lora",),  # peft's weighted merge of the LoRA modules, a target LoRA on top
@@ -36,6 +39,11 @@ class Composition:
                                 "pass --inter TASK[,TASK...]")
         if len(set(self.inter)) != len(self.inter):
             raise AdapterxError(f"an intermediate task is listed twice: {','.join(self.inter)}")
+        if self.setup == "sequential" and len(self.inter) != 1:
+            raise AdapterxError(f"sequential continues training one intermediate module; got {len(self.inter)}: "
+                                f"{','.join(self.inter)}",
+                                "pass one task to --inter (run one sequential per task), or combine several "
+                                "with stack / fuse / multitask")
         if self.setup == "fuse" and len(self.inter) < 1:
             raise AdapterxError("fuse needs at least one intermediate module")
 

@@ -7,9 +7,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from adapterx.configs.head import POOLED_KINDS
+
+
+def pool(hidden_states: torch.Tensor, attention_mask: torch.Tensor | None, how: str) -> torch.Tensor:
+    """One vector per sequence: the first token's (`cls`), or the mean over real tokens (`mean`,
+    special tokens included, as sentence encoders such as e5 are trained)."""
+    if how == "cls":
+        return hidden_states[:, 0]
+    if attention_mask is None:
+        return hidden_states.mean(1)
+    mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
+    return (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
+
 
 class ClassificationHead(nn.Module):
-    """Sentence(-pair) classification from the first token, RoBERTa-style (dense, tanh, out)."""
+    """Sentence(-pair) classification from a pooled vector, RoBERTa-style (dense, tanh, out)."""
 
     def __init__(self, hidden: int, num_labels: int, dropout: float = 0.1) -> None:
         super().__init__()
@@ -17,21 +30,21 @@ class ClassificationHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.out_proj = nn.Linear(hidden, num_labels)
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(hidden_states[:, 0])
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        x = self.dropout(pooled)
         return self.out_proj(self.dropout(torch.tanh(self.dense(x))))
 
 
 class MultipleChoiceHead(nn.Module):
-    """One score per (context, choice) sequence from its first token."""
+    """One score per (context, choice) sequence from its pooled vector."""
 
     def __init__(self, hidden: int, dropout: float = 0.1) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         self.score = nn.Linear(hidden, 1)
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.score(self.dropout(hidden_states[:, 0])).squeeze(-1)
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.score(self.dropout(pooled)).squeeze(-1)
 
 
 class SpanHead(nn.Module):
@@ -64,16 +77,16 @@ class NoHead(nn.Module):
         return hidden_states
 
 
-def build_head(kind: str, hidden: int, num_labels: int = 0) -> nn.Module:
+def build_head(kind: str, hidden: int, num_labels: int = 0, dropout: float = 0.1) -> nn.Module:
     """The head for a task's kind (adapterx.tasks.HEAD_KINDS)."""
     if kind == "tagging":
-        return TaggingHead(hidden, num_labels)
+        return TaggingHead(hidden, num_labels, dropout)
     if kind == "retrieval":
         return NoHead()
     if kind == "classification":
-        return ClassificationHead(hidden, num_labels)
+        return ClassificationHead(hidden, num_labels, dropout)
     if kind == "multiple_choice":
-        return MultipleChoiceHead(hidden)
+        return MultipleChoiceHead(hidden, dropout)
     if kind == "qa":
         return SpanHead(hidden)
     raise ValueError(f"no head for kind {kind!r}")
@@ -84,11 +97,12 @@ class TaskModel(nn.Module):
 
     Trainer-compatible: `forward` names its inputs, so the Trainer passes only model columns."""
 
-    def __init__(self, encoder: nn.Module, head: nn.Module, kind: str) -> None:
+    def __init__(self, encoder: nn.Module, head: nn.Module, kind: str, pooling: str = "cls") -> None:
         super().__init__()
         self.encoder = encoder
         self.head = head
         self.kind = kind
+        self.pooling = pooling  # classification / multiple choice: how a sequence becomes one vector
 
     def gradient_checkpointing_enable(self, gradient_checkpointing_kwargs: dict | None = None) -> None:
         """Recompute encoder activations in backward (the Trainer calls this for
@@ -110,6 +124,8 @@ class TaskModel(nn.Module):
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**inputs).last_hidden_state
+        if self.kind in POOLED_KINDS:
+            hidden = pool(hidden, attention_mask, self.pooling)
         head_dtype = next(self.head.parameters()).dtype
         logits = self.head(hidden.to(head_dtype)).float()  # loss in fp32 whatever the compute dtype
         out: dict[str, torch.Tensor] = {}

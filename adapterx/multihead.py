@@ -72,7 +72,7 @@ class MultiHeadModel(nn.Module):
         self.mlm_head = mlm_head
         self.sources = list(models) + ([MLM] if mlm_head is not None else [])
         # plain dict: the views share the encoder and heads registered above, not new parameters
-        self.views = {name: TaskModel(encoder, m.head, m.kind) for name, m in models.items()}
+        self.views = {name: TaskModel(encoder, m.head, m.kind, m.pooling) for name, m in models.items()}
         for m in models.values():
             if hasattr(m, "quantization_method"):  # the Trainer must not move a bitsandbytes model
                 self.quantization_method = m.quantization_method

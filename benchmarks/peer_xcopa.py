@@ -129,14 +129,15 @@ def run_condition(args, condition: str, seed: int) -> dict:
         train_epochs(model, tokenizer, siqa_items(data, args.siqa_items, seed), 1, optimizer, seed)
         # a new optimizer for the target phase, as a second fine-tuning run would start one
         optimizer = torch.optim.AdamW(params, lr=FULL_LR if args.full else LORA_LR, weight_decay=0.01)
-    train_epochs(model, tokenizer, copa_items(data / "copa" / "train.jsonl"), COPA_EPOCHS, optimizer, seed + 1)
+    epochs = getattr(args, "copa_epochs", COPA_EPOCHS)
+    train_epochs(model, tokenizer, copa_items(data / "copa" / "train.jsonl"), epochs, optimizer, seed + 1)
     train_s = time.perf_counter() - start
     per_lang = {lang: accuracy(model, tokenizer, copa_items(data / "xcopa" / f"test.{lang}.jsonl"))
                 for lang in args.langs}
     return {"runner": "peer", "method": "full" if args.full else "lora", "condition": condition, "seed": seed,
             "per_language": per_lang, "average": sum(per_lang.values()) / len(per_lang),
             "english_dev": accuracy(model, tokenizer, copa_items(data / "copa" / "val.jsonl")),
-            "train_seconds": round(train_s, 1)}
+            "train_seconds": round(train_s, 1), "siqa_items": args.siqa_items, "copa_epochs": epochs}
 
 
 def main() -> None:
@@ -149,10 +150,13 @@ def main() -> None:
     parser.add_argument("--conditions", default="target,siqa")
     parser.add_argument("--siqa-items", type=int, default=SIQA_ITEMS)
     parser.add_argument("--langs", default=",".join(XCOPA_LANGS))
+    parser.add_argument("--copa-epochs", type=int, default=COPA_EPOCHS, help="target epochs (fewer: a quick check)")
     parser.add_argument("--out", default=None, help="append each record to this JSONL file")
     parser.add_argument("--compare", action="store_true", help="peer and adapterx, every seed (see peer_compare.py)")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--work", default="peer-xcopa-work", help="--compare: adapterx modules and runs go here")
+    parser.add_argument("--work", default="peer-xcopa-work",
+                        help="--compare: records.jsonl (reused per runner, method, condition, seed), adapterx modules and runs")
+    parser.add_argument("--device", default="cpu", help="--compare: adapterx's --device (the peer runs on the CPU)")
     args = parser.parse_args()
     args.langs = args.langs.split(",")
     if args.compare:

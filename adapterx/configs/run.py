@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from adapterx.configs.data import DataSettings
+from adapterx.configs.head import HeadSettings
 from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
 from adapterx.configs.multitask import MixSettings, MlmSettings, MultitaskSettings
 from adapterx.errors import AdapterxError
@@ -166,6 +167,8 @@ class RunConfig:
     # label set (SIQa -> COPA, MNLI -> XNLI, SQuAD -> TyDiQA), as continued training would;
     # `fresh`: a new random head.
     head_init: str = "auto"
+    # classification / multiple-choice heads: pooling (cls | mean) and dropout
+    head: HeadSettings = field(default_factory=HeadSettings)
     # `training` trains what the command is about (the module of `train`, the target of `fuse`);
     # `inter` trains the intermediate modules `fuse` / `stack` need and do not find in the cache.
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -204,7 +207,10 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for run directories and hashing."""
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if self.head.is_default():  # a section added later: at its default, every hash of this stays as before
+            data.pop("head")
+        return data
 
     def for_intermediate(self) -> "RunConfig":
         """This config with the `inter` settings as the training settings and `module_seed` (when

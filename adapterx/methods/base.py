@@ -20,8 +20,9 @@ class Method(Protocol):
     def add(self, bb: Backbone, name: str, settings: object) -> None:
         """Attach a new, trainable module called `name`."""
 
-    def load(self, bb: Backbone, path: Path, name: str) -> None:
-        """Attach a saved module, frozen, as `name`."""
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
+        """Attach a saved module as `name`: frozen, or (`trainable`) to continue training it
+        (compose() then decides what trains); the folder is only read."""
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """Write module `name` into folder `path` in the method's native format."""

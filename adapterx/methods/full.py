@@ -24,7 +24,7 @@ class FullMethod:
         """Unfreeze the whole encoder."""
         _train_in_fp32(bb)
 
-    def load(self, bb: Backbone, path: Path, name: str) -> None:
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
         """Replace the base weights with a fine-tuned model's (same architecture)."""
         from safetensors.torch import load_file
 

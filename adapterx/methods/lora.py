@@ -36,8 +36,8 @@ class LoraMethod:
         else:
             bb.model = get_peft_model(bb.model, cfg, adapter_name=name)
 
-    def load(self, bb: Backbone, path: Path, name: str) -> None:
-        """Attach a saved LoRA module, frozen."""
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
+        """Attach a saved LoRA module, frozen unless `trainable` (sequential continues it)."""
         from peft import PeftModel
         from peft.utils import SAFETENSORS_WEIGHTS_NAME
 
@@ -45,9 +45,9 @@ class LoraMethod:
         require_safetensors(path, SAFETENSORS_WEIGHTS_NAME)
 
         if isinstance(bb.model, PeftModel):
-            bb.model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+            bb.model.load_adapter(str(path), adapter_name=name, is_trainable=trainable)
         else:
-            bb.model = PeftModel.from_pretrained(bb.model, str(path), adapter_name=name, is_trainable=False)
+            bb.model = PeftModel.from_pretrained(bb.model, str(path), adapter_name=name, is_trainable=trainable)
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """Write adapter_config.json + adapter_model.safetensors directly into `path`."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from adapterx.backbone import Backbone
-from adapterx.configs import RunConfig
+from adapterx.configs import HeadSettings, RunConfig
 from adapterx.configs.methods import DEFAULT_LEARNING_RATES
 from adapterx.errors import ModuleMismatchError
 from adapterx.evaluation import EvalSettings
@@ -62,7 +62,8 @@ def learning_settings(task: Task, cfg: RunConfig) -> dict:
     """The part of the training and evaluation settings that decides the result (for cache keys)."""
     train = train_key(train_settings(task, cfg))
     evals = {k: v for k, v in asdict(eval_settings(task, cfg)).items() if k not in EVAL_NOT_IN_KEY}
-    return {"train": train, "eval": evals}
+    head = cfg.head.key(task.kind)  # only when changed: keys made before head settings existed stay
+    return {"train": train, "eval": evals, **({"head": head} if head else {})}
 
 
 def train_features(task: Task, examples: list[dict], tokenizer, ev: EvalSettings, cfg: RunConfig):
@@ -74,18 +75,22 @@ def train_features(task: Task, examples: list[dict], tokenizer, ev: EvalSettings
                            cache_root=cfg.modules_dir if cfg.data.feature_cache else None)
 
 
-def head_spec(task: Task) -> dict:
-    """What a saved head is, so a loader can check it fits the task it is used for."""
-    return {"kind": task.kind, "labels": list(task.labels), "num_choices": task.num_choices}
+def head_spec(task: Task, settings: HeadSettings | None = None) -> dict:
+    """What a saved head is, so a loader can check it fits the task it is used for (and, with
+    `settings`, rebuild it with the same pooling and dropout)."""
+    spec = {"kind": task.kind, "labels": list(task.labels), "num_choices": task.num_choices}
+    return {**spec, **settings.spec(task.kind)} if settings is not None else spec
 
 
-def build_model(bb: Backbone, task: Task) -> TaskModel:
-    """Encoder + a fresh fp32 head for `task`, on the backbone's device."""
-    head = build_head(task.kind, bb.hidden_size, len(task.labels))
+def build_model(bb: Backbone, task: Task, settings: HeadSettings | None = None) -> TaskModel:
+    """Encoder + a fresh fp32 head for `task` (`settings`: pooling and dropout; None: the
+    defaults), on the backbone's device."""
+    settings = settings or HeadSettings()
+    head = build_head(task.kind, bb.hidden_size, len(task.labels), settings.dropout)
     # fp32 whatever the base computes in (bf16 weights would round most optimizer steps away):
     # TaskModel casts the hidden states to the head's dtype.
     head.to(device=bb.device, dtype=torch.float32)
-    model = TaskModel(bb.model, head, task.kind)
+    model = TaskModel(bb.model, head, task.kind, settings.pooling)
     if bb.quant != "none":
         # The Trainer must not `.to(device)` a bitsandbytes model (it is placed at load time);
         # it reads this attribute to know.
@@ -103,10 +108,13 @@ def save_head(model: TaskModel, folder: Path) -> None:
               str(folder / HEAD_FILE))
 
 
-def head_fits(saved_spec: dict, task: Task) -> bool:
-    """Whether a saved head can serve `task`: same kind and, for classification, same labels."""
+def head_fits(saved_spec: dict, task: Task, pooling: str | None = None) -> bool:
+    """Whether a saved head can serve `task`: same kind and, for classification, same labels (and,
+    given `pooling`, a head trained on vectors pooled that way)."""
     want = head_spec(task)
-    return saved_spec.get("kind") == want["kind"] and (
+    same_pooling = pooling is None or HeadSettings.from_spec(saved_spec).spec(task.kind)["pooling"] == \
+        HeadSettings(pooling=pooling).spec(task.kind)["pooling"]
+    return saved_spec.get("kind") == want["kind"] and same_pooling and (
         want["kind"] != "classification" or saved_spec.get("labels") == want["labels"])
 
 

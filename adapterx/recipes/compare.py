@@ -45,7 +45,7 @@ REFERENCE = "direct"  # always run; every delta is against it
 # and ~3x the memory for XLM-R large); ask for it with --setups.
 DEFAULT_SETUPS = ("direct", "stack", "fuse")
 # Setup names DESIGN.md defines; a name here without a runner is "not available yet", not unknown.
-DESIGN_SETUPS = ("direct", "stack", "fuse", "lora-fusion", "merge", "multitask", "full-stilts",
+DESIGN_SETUPS = ("direct", "sequential", "stack", "fuse", "lora-fusion", "merge", "multitask", "full-stilts",
                  "full-direct", "translate-test")
 
 
@@ -67,6 +67,10 @@ def _stack(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
     return api.stack(inter, target, cfg=cfg, command=command)
 
 
+def _sequential(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+    return api.sequential(inter, target, cfg=cfg, command=command)
+
+
 def _fuse(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
     return api.fuse(inter, target, cfg=cfg, command=command)
 
@@ -85,6 +89,7 @@ def _translate_test(inter: list[str], target: str, cfg: RunConfig, command: str)
 
 register_setup("direct", SetupSpec(_direct, uses_inter=False, about="target module only"))
 register_setup("stack", SetupSpec(_stack, about="intermediate modules + a new target module"))
+register_setup("sequential", SetupSpec(_sequential, about="one intermediate module continues training on the target"))
 register_setup("fuse", SetupSpec(_fuse, about="AdapterFusion (LoRA fusion with --method lora)"))
 register_setup("lora-fusion", SetupSpec(_fuse, method="lora", about="fuse over LoRA modules"))
 register_setup("merge", SetupSpec(_merge, method="lora", about="LoRA modules merged, target LoRA on top"))

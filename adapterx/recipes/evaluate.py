@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapterx.backbone import Backbone, load_backbone
 from adapterx.composition import Composition
-from adapterx.configs import RunConfig
+from adapterx.configs import HeadSettings, RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError
 from adapterx.heads import TaskModel
@@ -39,7 +39,8 @@ def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
         comp, inter = Composition("direct"), [meta["task"]]
     else:
         comp = Composition.from_dict(meta["composition"])
-        for record in meta["modules"]:
+        # sequential: the run's module is the continued intermediate one, which replaces it
+        for record in meta["modules"] if comp.setup != "sequential" else []:
             parts = ModuleRecord(record["task"], Path(record["path"]), record["key"], reused=True)
             check_base(read_meta(parts.path), bb.fingerprint, model_name, parts.path)
             method.load(bb, parts.path, parts.task)
@@ -47,14 +48,15 @@ def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
             method.load(bb, folder, TARGET_MODULE)
         method.load_composition(bb, comp, folder)
         # inference: the target module sits on top of the intermediate ones (a stack of one = direct)
-        on_top = (MERGED,) if comp.setup == "merge" else comp.inter
+        on_top = {"merge": (MERGED,), "sequential": ()}.get(comp.setup, comp.inter)
         if comp.setup == "multitask":  # one multi-task module under the target, by its own name
             on_top = tuple(record["task"] for record in meta["modules"])
         active = comp if comp.setup == "fuse" else Composition("stack", on_top + (TARGET_MODULE,))
         method.compose(bb, active, None)
         inter = list(comp.inter)
-    model = build_model(bb, task)
-    load_head(model, *pick_head(folder, meta, task), task)  # a multi-task module: the head that fits
+    where, spec = pick_head(folder, meta, task)  # a multi-task module: the head that fits
+    model = build_model(bb, task, HeadSettings.from_spec(spec))  # the pooling it was trained with
+    load_head(model, where, spec, task)
     return model, bb, comp, inter
 
 

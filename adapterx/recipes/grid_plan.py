@@ -1,7 +1,7 @@
 """`adapterx grid` plans: the experiment YAML -> the list of cells (target x setup x intermediate(s)
 x method x seed), each with its resolved config and the key that decides whether it is done.
 
-Setups that compose *one* intermediate module with the target (stack, full-stilts) get one cell per
+Setups that compose *one* intermediate module with the target (stack, sequential, full-stilts) get one cell per
 intermediate task: that is the paper's matrix. Setups that combine modules (fuse, lora-fusion,
 merge, multitask) get one cell over all intermediate tasks. direct / full-direct / translate-test
 take none. Retrieval targets (BUCC, Tatoeba) have no training data: they are scored from the base
@@ -25,7 +25,7 @@ from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.store import stable_hash
 
-PER_INTERMEDIATE = ("stack", "full-stilts")
+PER_INTERMEDIATE = ("stack", "sequential", "full-stilts")
 COMBINED = ("fuse", "lora-fusion", "merge", "multitask")
 RETRIEVAL_SETUPS = ("direct", "stack")
 SPEC_KEYS = {"name", "intermediate", "targets", "setups", "methods", "seeds", "config", "target_config",
@@ -198,6 +198,10 @@ def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cel
                     continue
                 if setup == "fuse" and method == "full":
                     continue  # full fine-tuning has nothing to fuse; full-stilts is its own setup
+                if setup == "sequential" and method == "full" and "stack" in spec.setups:
+                    notes.append(f"{target}: sequential with method full left out (it is full-stilts, "
+                                 "the stack cell of method full)")
+                    continue
                 seeds = spec.seeds
                 if retrieval and len(seeds) > 1 and (setup == "direct" or module_seed is not None):
                     seeds = seeds[:1]  # nothing trains for it: every seed would give the same scores

@@ -81,12 +81,14 @@ def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None
     name = multitask_name([t.name for t in tasks])
     sizes = [len(data[t.name][1]) for t in tasks]
     settings = multitask_settings(tasks, sizes, cfg)
+    heads = {t.name: cfg.head.key(t.kind) for t in tasks if cfg.head.key(t.kind)}  # only when changed
     payload = {
         "tasks": [t.name for t in tasks], "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
         "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
         "multitask": asdict(cfg.multitask),
         "train": train_key(settings),
         "eval": {t.name: learning_settings(t, cfg)["eval"] for t in tasks},
+        **({"head": heads} if heads else {}),
         "data": {t.name: stable_hash([data[t.name][1], data[t.name][2]]) for t in tasks},
         **auxiliary_settings(cfg),
     }
@@ -118,7 +120,7 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
     method.prepare(bb)
     method.add(bb, name, method_settings(cfg.method, cfg))
     method.compose(bb, Composition("direct"), name)
-    models = {t.name: build_model(bb, t) for t in tasks}
+    models = {t.name: build_model(bb, t, cfg.head) for t in tasks}
     ev = {t.name: eval_settings(t, cfg) for t in tasks}
     features = {t.name: train_features(t, data[t.name][1], bb.tokenizer, ev[t.name], cfg) for t in tasks}
 
@@ -141,7 +143,7 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
         save_train_hashes(tmp, [(data[t.name][1], t.kind) for t in tasks])  # for later leakage checks
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": name, "tasks": [t.name for t in tasks],
-            "method": cfg.method, "heads": {t.name: head_spec(t) for t in tasks}, "key": key,
+            "method": cfg.method, "heads": {t.name: head_spec(t, cfg.head) for t in tasks}, "key": key,
             "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
                            "dtype": str(bb.dtype).replace("torch.", "")},
             "method_settings": payload["method_settings"], "training": asdict(settings),

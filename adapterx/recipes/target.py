@@ -48,8 +48,9 @@ def check_eval_split(task: Task, split: str) -> str:
     return split
 
 
-def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord]) -> None:
-    """Load each intermediate module (frozen) after checking it was trained on this base."""
+def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord], continued: bool = False) -> None:
+    """Load each intermediate module (frozen) after checking it was trained on this base;
+    `continued` (sequential): the one module loads trainable, as the target module."""
     method = get_method(cfg.method)
     for record in modules:
         meta = read_meta(record.path)
@@ -57,15 +58,18 @@ def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord]) ->
         if meta.get("method") != cfg.method:
             raise AdapterxError(f"module {record.path} is a {meta.get('method')} module, not {cfg.method}",
                                 f"pass --method {meta.get('method')}")
-        method.load(bb, record.path, record.task)
+        if continued:  # its folder is only read: the continued module is saved in the run
+            method.load(bb, record.path, TARGET_MODULE, trainable=True)
+        else:
+            method.load(bb, record.path, record.task)
 
 
-def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord]) -> str | None:
+def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord], pooling: str = "cls") -> str | None:
     """Start the target head from the first intermediate module whose head fits the target;
     return that module's task name (None: the head stays fresh)."""
     for record in modules:
         for name, spec, folder in module_heads(read_meta(record.path), record.path):  # multi-task: one per task
-            if head_fits(spec, task):
+            if head_fits(spec, task, pooling):
                 load_head(model, folder, spec, task)
                 where = f"the {name} module's head" if name == record.task else f"module {record.task}'s {name} head"
                 console.print(f"target head starts from {where}")
@@ -101,6 +105,11 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     comp = Composition(setup, tuple(inter))
     get_method(cfg.method)  # unknown method: fail before any work
     comp.check_method(cfg.method)
+    if comp.setup == "sequential" and cfg.method == "full":
+        # full fine-tuning has no module apart from the model: continuing the intermediate model
+        # is what full-stilts (stack --method full) does, so both are one run
+        console.print("sequential with --method full is full-stilts: running `stack --method full`")
+        comp = Composition("stack", tuple(inter))
     if setup == "merge":  # a wrong --weights count: refused before any module trains
         cfg.merge.weights_for(len(inter))
     task = get_task(target)
@@ -161,14 +170,15 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
     set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
     method = get_method(cfg.method)
     method.prepare(bb)
-    attach_modules(bb, cfg, modules)
-    if comp.setup != "fuse":
+    attach_modules(bb, cfg, modules, continued=comp.setup == "sequential")
+    if comp.setup not in ("fuse", "sequential"):
         method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
     settings = {"fuse": cfg.fusion, "merge": cfg.merge}.get(comp.setup)
-    method.compose(bb, stacked(comp, modules), TARGET_MODULE if comp.setup != "fuse" else "fusion", settings)
+    active = Composition("direct") if comp.setup == "sequential" else stacked(comp, modules)  # one module
+    method.compose(bb, active, TARGET_MODULE if comp.setup != "fuse" else "fusion", settings)
     merge_report = getattr(method, "merge_report", None)  # how peft merged the modules (merge)
-    model = build_model(bb, task)
-    head_from = init_head(model, task, modules) if cfg.head_init == "auto" else None
+    model = build_model(bb, task, cfg.head)
+    head_from = init_head(model, task, modules, cfg.head.pooling) if cfg.head_init == "auto" else None
     ev = eval_settings(task, cfg)
     console.print(f"[bold]training[/] {comp.name(cfg.method)} on {task.train_task} English data "
                   f"({len(train_ex)} examples) for {task.name}; trainable parameters: {trainable_parameters(model):,}")
@@ -209,7 +219,7 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         save_train_hashes(module_dir, [(train_ex, task.kind)])  # for leakage checks of later reuse
         write_json_atomic(module_dir / "adapterx.json", {
             "schema_version": 1, "kind": "target", "task": task.name, "method": cfg.method,
-            "composition": comp.to_dict(), "head": head_spec(task), "key": key,
+            "composition": comp.to_dict(), "head": head_spec(task, cfg.head), "key": key,
             "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant},
             "modules": results["modules"], "config": cfg.to_dict()})
         (module_dir / ".complete").write_text("ok", encoding="utf-8")

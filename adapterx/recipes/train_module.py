@@ -128,7 +128,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
     method.prepare(bb)
     method.add(bb, task.name, method_settings(cfg.method, cfg))
     method.compose(bb, Composition("direct"), task.name)
-    model = build_model(bb, task)
+    model = build_model(bb, task, cfg.head)
     ev = eval_settings(task, cfg)
     features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
 
@@ -150,7 +150,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
         save_train_hashes(tmp, [(train_ex, task.kind)])  # later target runs check leakage with it
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
-            "head": head_spec(task), "key": key,
+            "head": head_spec(task, cfg.head), "key": key,
             "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
                            "dtype": str(bb.dtype).replace("torch.", "")},
             "method_settings": payload["method_settings"], "training": asdict(train_settings(task, cfg)),

@@ -46,8 +46,9 @@ class BottleneckMethod:
         bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
         keep_fp32(bb)
 
-    def load(self, bb: Backbone, path: Path, name: str) -> None:
-        """Attach a saved adapter, frozen."""
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
+        """Attach a saved adapter (frozen; compose() unfreezes it when it is the one that trains,
+        as sequential's is)."""
         from adapters.utils import SAFE_WEIGHTS_NAME
 
         # `adapters` falls back to unpickling pytorch_adapter.bin, even with use_safetensors=True
