@@ -9,11 +9,11 @@ __version__ = "0.1.0"
 # fallback it uses is correct, so users need not see it on every command.
 _logging.getLogger("bitsandbytes").setLevel(_logging.ERROR)
 
-from adapterx.api import (compare, evaluate, finetune, fuse, multitask, report, sequential, stack, tasks,  # noqa: E402
-                          train, translate_test)
+from adapterx.api import (compare, direct, evaluate, finetune, fuse, grid, merge, multitask,  # noqa: E402
+                          report, sequential, stack, suggest, tasks, train, translate_test)
 
-__all__ = ["__version__", "compare", "evaluate", "finetune", "fuse", "multitask", "report", "sequential", "stack",
-           "tasks", "train", "translate_test"]
+__all__ = ["__version__", "compare", "direct", "evaluate", "finetune", "fuse", "grid", "merge", "multitask", "report",
+           "sequential", "stack", "suggest", "tasks", "train", "translate_test"]
 
 # modules <-> the Hugging Face Hub, and the module cache
 from adapterx.api import cache_ls, cache_prune, pull, push  # noqa: E402
