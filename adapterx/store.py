@@ -61,6 +61,7 @@ def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
+        follow_umask(tmp)
         (tmp / DONE_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
         if final.exists():  # an incomplete leftover (complete ones are never rewritten)
             shutil.rmtree(final)
@@ -76,6 +77,18 @@ def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
         raise
     if collective:
         barrier()
+
+
+def follow_umask(folder: Path) -> None:
+    """Give every file under `folder` the mode the user's umask gives new files: safetensors and
+    tempfile write 0600, which other users of a shared cache could not read."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o666 & ~mask)
 
 
 @contextlib.contextmanager

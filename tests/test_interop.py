@@ -1,0 +1,118 @@
+"""Saved modules load with plain peft / adapters code (no adapterx import in the loading code) and
+give the logits adapterx gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import warnings
+
+import pytest
+import torch
+
+from adapterx.api import train
+from adapterx.recipes.evaluate import load_trained
+from adapterx.store import read_meta
+from adapterx.tasks import get_task
+
+PAIRS = [("A man is eating.", "Someone eats."), ("The cat sleeps on the mat.", "A dog runs."),
+         ("It rains today in the city", "The weather is dry.")]
+
+
+def _inputs(tiny_model):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    return dict(tok([a for a, _ in PAIRS], [b for _, b in PAIRS], padding=True, return_tensors="pt"))
+
+
+def _adapterx_out(path, task_name: str, cfg, inputs) -> dict:
+    """What adapterx's own loading computes for `inputs`."""
+    meta = read_meta(path)
+    model, *_ = load_trained(path, meta, get_task(task_name), cfg, cfg.model)
+    model.eval()
+    with torch.no_grad():
+        return model(**inputs)
+
+
+def _peft_load(auto_class, tiny_model, path, **kwargs):
+    """PeftModel.from_pretrained onto a transformers class, failing on peft's missing-keys warning."""
+    from peft import PeftModel
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = PeftModel.from_pretrained(auto_class.from_pretrained(tiny_model, **kwargs), str(path))
+    missing = [str(w.message) for w in caught if "missing adapter keys" in str(w.message)]
+    assert not missing, missing
+    return model.eval()
+
+
+def test_lora_classification_loads_on_auto_model_for_sequence_classification(make_cfg, tiny_model):
+    from peft import AutoPeftModelForSequenceClassification
+    from transformers import AutoModelForSequenceClassification
+
+    cfg = make_cfg(method="lora")
+    path = train("mnli", cfg=cfg)
+    config = json.loads((path / "adapter_config.json").read_text())
+    assert config["task_type"] == "SEQ_CLS" and "classifier" in config["modules_to_save"]
+    inputs = _inputs(tiny_model)
+    ours = _adapterx_out(path, "mnli", cfg, inputs)["logits"]
+
+    plain = _peft_load(AutoModelForSequenceClassification, tiny_model, path, num_labels=3)
+    # the module really acts: its lora_B are the trained ones, not peft's zero init
+    assert any(p.abs().sum() > 0 for n, p in plain.named_parameters() if "lora_B" in n)
+    with torch.no_grad():
+        theirs = plain(**inputs).logits
+    torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=1e-5)
+
+    # task_type set: AutoPeftModel picks the classification class by itself
+    auto = AutoPeftModelForSequenceClassification.from_pretrained(str(path), num_labels=3).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(auto(**inputs).logits, ours, atol=1e-5, rtol=1e-5)
+    assert (path / "README.md").is_file() and "peft" in (path / "README.md").read_text()
+
+
+def test_lora_qa_loads_on_auto_model_for_question_answering(make_cfg, tiny_model):
+    from transformers import AutoModelForQuestionAnswering
+
+    cfg = make_cfg(method="lora")
+    path = train("squad", cfg=cfg)
+    assert json.loads((path / "adapter_config.json").read_text())["task_type"] == "QUESTION_ANS"
+    inputs = _inputs(tiny_model)
+    ours = _adapterx_out(path, "squad", cfg, inputs)
+    plain = _peft_load(AutoModelForQuestionAnswering, tiny_model, path)
+    with torch.no_grad():
+        theirs = plain(**inputs)
+    real = inputs["attention_mask"].bool()  # adapterx masks padding out of the span search
+    torch.testing.assert_close(theirs.start_logits[real], ours["start_logits"][real], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(theirs.end_logits[real], ours["end_logits"][real], atol=1e-5, rtol=1e-5)
+
+
+def test_lora_multiple_choice_loads_on_auto_model_with_its_head(make_cfg, tiny_model):
+    """No AutoModelForMultipleChoice head equals adapterx's (theirs adds the pooler): the module
+    stays in the AutoModel layout and its head is one Linear over the first token."""
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    cfg = make_cfg(method="lora")
+    path = train("copa", cfg=cfg)
+    assert not json.loads((path / "adapter_config.json").read_text()).get("task_type")
+    inputs = {k: v.unsqueeze(0) for k, v in _inputs(tiny_model).items()}  # one example, 3 choices
+    ours = _adapterx_out(path, "copa", cfg, inputs)["logits"]
+    plain = _peft_load(AutoModel, tiny_model, path, add_pooling_layer=False)  # as adapterx loads it
+    head = load_file(str(path / "adapterx_head.safetensors"))
+    with torch.no_grad():
+        first = plain(**{k: v[0] for k, v in inputs.items()}).last_hidden_state[:, 0]
+    theirs = (first @ head["score.weight"].T + head["score.bias"]).view(1, -1)
+    torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=1e-5)
+
+
+def test_module_files_follow_the_umask(make_cfg):
+    old = os.umask(0o022)
+    try:
+        path = train("mnli", cfg=make_cfg(method="lora"))
+    finally:
+        os.umask(old)
+    for name in ("adapter_model.safetensors", "adapterx_head.safetensors", "adapter_config.json"):
+        assert stat.S_IMODE((path / name).stat().st_mode) == 0o644, name
