@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -116,3 +117,65 @@ def test_module_files_follow_the_umask(make_cfg):
         os.umask(old)
     for name in ("adapter_model.safetensors", "adapterx_head.safetensors", "adapter_config.json"):
         assert stat.S_IMODE((path / name).stat().st_mode) == 0o644, name
+
+
+def _classification_head(hidden: torch.Tensor, head: dict) -> torch.Tensor:
+    """adapterx's ClassificationHead (dense, tanh, out_proj on the first token) in plain torch."""
+    x = torch.tanh(hidden[:, 0] @ head["dense.weight"].T + head["dense.bias"])
+    return x @ head["out_proj.weight"].T + head["out_proj.bias"]
+
+
+def test_bottleneck_module_loads_with_plain_adapters(make_cfg, tiny_model):
+    import adapters
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    cfg = make_cfg(method="bottleneck")
+    path = train("mnli", cfg=cfg)
+    inputs = _inputs(tiny_model)
+    ours = _adapterx_out(path, "mnli", cfg, inputs)["logits"]
+    plain = AutoModel.from_pretrained(tiny_model, add_pooling_layer=False)
+    adapters.init(plain)
+    name = plain.load_adapter(str(path), with_head=False, use_safetensors=True)
+    plain.set_active_adapters(name)
+    with torch.no_grad():
+        hidden = plain.eval()(**inputs).last_hidden_state
+    theirs = _classification_head(hidden, load_file(str(path / "adapterx_head.safetensors")))
+    torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("route", ["adapters.init(AutoModel)", "AutoAdapterModel"])
+def test_adapter_fusion_loads_through_both_adapters_routes(make_cfg, tiny_model, route):
+    import adapters
+    from adapters import AutoAdapterModel
+    from adapters.composition import Fuse
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    cfg = make_cfg(method="bottleneck", langs="de")
+    from adapterx.api import fuse
+
+    fuse(["mnli", "squad"], "xnli", cfg=cfg)
+    run = next((Path(cfg.output) / "xnli").glob("*/module"))
+    meta = read_meta(run)
+    inputs = _inputs(tiny_model)
+    ours = _adapterx_out(run, "xnli", cfg, inputs)["logits"]
+
+    if route == "AutoAdapterModel":
+        plain = AutoAdapterModel.from_pretrained(tiny_model)
+    else:
+        plain = AutoModel.from_pretrained(tiny_model, add_pooling_layer=False)
+        adapters.init(plain)
+    for part in meta["modules"]:
+        plain.load_adapter(part["path"], load_as=part["task"], with_head=False, use_safetensors=True)
+    info: dict = {}
+    plain.load_adapter_fusion(str(run), use_safetensors=True, loading_info=info)
+    fusion = Fuse(*meta["composition"]["inter"])
+    plain.set_active_adapters(fusion)
+    # every fusion tensor in the file landed in the model (none left at its fresh init)
+    assert not [k for k in info.get("unexpected_keys", []) if "fusion" in k], info
+    assert not [k for k in info.get("missing_keys", []) if "fusion" in k], info
+    with torch.no_grad():
+        out = plain.eval()(**inputs)
+    theirs = _classification_head(out[0], load_file(str(run / "adapterx_head.safetensors")))
+    torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=1e-5)
