@@ -175,11 +175,11 @@ def _usage(meta: dict, repo: str, revision: str | None, local: Path | None = Non
     else:
         rel = module_relpath(meta)
         pull = f"adapterx pull {repo}" + (f" --revision {revision}" if revision else "")
-        out = ["## How to use", "", "### With adapterx", "", "```bash", pull,
-               f"adapterx eval --module <modules dir>/{rel.as_posix()} --target {_example_target(meta)}",
-               "```", "", f"`pull` places it at `{rel.as_posix()}/` under the module cache (the path its key "
-               "implies) and checks its adapterx.json; `eval` loads it on its base model and scores every "
-               "language.", ""]
+        out = ["## How to use", "", "### With adapterx", "", "```bash", f"path=$({pull})",
+               f'adapterx eval --module "$path" --target {_example_target(meta)}',
+               "```", "", f"`pull` places it at `{rel.as_posix()}/` in the module cache (the path its key "
+               "implies; `adapterx cache ls` shows where the cache is), checks its adapterx.json and prints "
+               "the folder; `eval` loads it on its base model and scores every language.", ""]
     head = meta.get("head") or {}
     what = " ".join(str(x) for x in (head.get("kind", "one per task, under heads/"), head.get("labels")) if x)
     note = (f"The task head (`adapterx_head.safetensors`: {what}) is adapterx's own: plain libraries give the "

@@ -179,3 +179,23 @@ def test_adapter_fusion_loads_through_both_adapters_routes(make_cfg, tiny_model,
         out = plain.eval()(**inputs)
     theirs = _classification_head(out[0], load_file(str(run / "adapterx_head.safetensors")))
     torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=1e-5)
+
+
+def test_module_cache_defaults_to_a_user_cache(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from adapterx.api import build_config
+    from adapterx.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the folder a command runs in no longer decides where modules go
+    monkeypatch.delenv("ADAPTERX_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert build_config().modules_dir == str(tmp_path / "xdg" / "adapterx" / "modules")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert build_config().modules_dir == str(tmp_path / "home" / ".cache" / "adapterx" / "modules")
+    monkeypatch.setenv("ADAPTERX_HOME", str(tmp_path / "ax"))
+    assert build_config().modules_dir == str(tmp_path / "ax" / "modules")
+    assert build_config(overrides={"modules_dir": "elsewhere"}).modules_dir == "elsewhere"
+    out = CliRunner().invoke(main, ["cache", "ls"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and f"module cache: {tmp_path / 'ax' / 'modules'}" in out.output
