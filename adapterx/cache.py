@@ -4,7 +4,6 @@ there (`adapterx cache ls`) and removing what is no longer wanted (`adapterx cac
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -118,16 +117,20 @@ def _pid_alive(pid: int) -> bool:
 def try_lock(lock_path: Path) -> Iterator[bool]:
     """Take an entry's lock (store.entry_lock's file) without waiting; yield whether we hold it.
     Holding it while deleting keeps a writer from starting on the entry meanwhile."""
-    with open(lock_path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    from filelock import FileLock, Timeout
+
+    if not os.access(lock_path.parent, os.W_OK) or (lock_path.exists() and not os.access(lock_path, os.W_OK)):
+        raise PermissionError(f"{lock_path} cannot be locked: read-only")  # filelock would wait on it
+    lock = FileLock(lock_path, thread_local=False)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def lock_of(path: Path) -> Path:

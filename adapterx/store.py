@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -100,14 +99,13 @@ def entry_lock(path: Path) -> Iterator[None]:
     if not is_main_process():
         yield
         return
+    from filelock import FileLock
+
     lock_path = Path(path).parent / f".{Path(path).name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # filelock: an OS lock (flock on POSIX, msvcrt on Windows) that a killed holder releases
+    with FileLock(lock_path, thread_local=False):
+        yield
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
