@@ -234,7 +234,7 @@ def push(module_dir: str | Path, repo: str, private: bool = False, revision: str
     return push_module(module_dir, repo, private=private, revision=revision, license=license)
 
 
-def pull(repo: str, revision: str | None = None, modules_dir: str | Path = "modules") -> Path:
+def pull(repo: str, revision: str | None = None, modules_dir: str | Path | None = None) -> Path:
     """Download a module pushed with `push` into the module cache, at the path its key implies
     (modules/<task>/<method>-<key>/), and return that folder."""
     from adapterx.hub_share import pull as pull_module
@@ -242,7 +242,7 @@ def pull(repo: str, revision: str | None = None, modules_dir: str | Path = "modu
     return pull_module(repo, revision=revision, modules_dir=modules_dir)
 
 
-def cache_ls(modules_dir: str | Path = "modules") -> list[dict]:
+def cache_ls(modules_dir: str | Path | None = None) -> list[dict]:
     """Every entry of the module cache (modules, leftover temp folders, training checkpoints):
     task, method, key, base model, size, created, dev score, status."""
     from adapterx.cache import scan
@@ -250,7 +250,7 @@ def cache_ls(modules_dir: str | Path = "modules") -> list[dict]:
     return [entry.as_dict() for entry in scan(modules_dir)]
 
 
-def cache_prune(modules_dir: str | Path = "modules", incomplete: bool = False,
+def cache_prune(modules_dir: str | Path | None = None, incomplete: bool = False,
                 older_than: float | None = None, task: str | None = None, dry_run: bool = False,
                 features: bool = False, runs_dir: str | Path | None = None) -> dict:
     """Remove cache entries matching every filter given (`incomplete`: unfinished ones only,

@@ -1,10 +1,9 @@
-"""The module cache on disk (`modules/<task>/<method>-<key>/`): where a module belongs, what is
+"""The module cache on disk (`<modules dir>/<task>/<method>-<key>/`, default_modules_dir): where a module belongs, what is
 there (`adapterx cache ls`) and removing what is no longer wanted (`adapterx cache prune`)."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -27,6 +26,17 @@ MULTITASK_DIR = "multitask"
 TEMP_RE = re.compile(r"^\.(?P<entry>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]+$")
 PULL_RE = re.compile(r"^\.pull-(?P<pid>\d+)-.+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def default_modules_dir() -> str:
+    """The module cache every command shares unless told otherwise: `$ADAPTERX_HOME/modules`, else
+    `$XDG_CACHE_HOME/adapterx/modules`, else `~/.cache/adapterx/modules` (as the HF stack places
+    its caches), so a module trained from one folder is reused from any other."""
+    home = os.environ.get("ADAPTERX_HOME")
+    if not home:
+        home = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+                            "adapterx")
+    return os.path.join(home, "modules")
 
 
 @dataclass
@@ -107,16 +117,20 @@ def _pid_alive(pid: int) -> bool:
 def try_lock(lock_path: Path) -> Iterator[bool]:
     """Take an entry's lock (store.entry_lock's file) without waiting; yield whether we hold it.
     Holding it while deleting keeps a writer from starting on the entry meanwhile."""
-    with open(lock_path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    from filelock import FileLock, Timeout
+
+    if not os.access(lock_path.parent, os.W_OK) or (lock_path.exists() and not os.access(lock_path, os.W_OK)):
+        raise PermissionError(f"{lock_path} cannot be locked: read-only")  # filelock would wait on it
+    lock = FileLock(lock_path, thread_local=False)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def lock_of(path: Path) -> Path:
@@ -217,10 +231,10 @@ def _entry_dirs(root: Path) -> Iterator[Path]:
             yield task_dir
 
 
-def scan(modules_dir: str | Path = "modules") -> list[CacheEntry]:
+def scan(modules_dir: str | Path | None = None) -> list[CacheEntry]:
     """Everything in the module cache: modules (complete or not), leftover temp folders, training
     checkpoints and tokenized features, each with its size and whether a running process holds it."""
-    root = Path(modules_dir)
+    root = Path(modules_dir or default_modules_dir())
     if not root.is_dir():
         return []
     found = []
@@ -301,7 +315,7 @@ def remove(entry: CacheEntry) -> bool:
     return True
 
 
-def prune(modules_dir: str | Path = "modules", incomplete: bool = False, older_than: float | None = None,
+def prune(modules_dir: str | Path | None = None, incomplete: bool = False, older_than: float | None = None,
           task: str | None = None, dry_run: bool = False,
           features: bool = False, runs_dir: str | Path | None = None) -> tuple[list[CacheEntry], list[CacheEntry]]:
     """Select entries (see `select`) and, unless `dry_run`, delete them, the leftovers of

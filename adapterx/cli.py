@@ -13,6 +13,9 @@ import click
 from adapterx import api
 from adapterx.errors import AdapterxError
 
+MODULES_DIR_HELP = ("module cache folder [$ADAPTERX_HOME/modules, else ~/.cache/adapterx/modules; "
+                    "`adapterx cache ls` prints it]")
+
 COMMON_OPTIONS: list[Callable] = [
     click.option("--model", help="Hugging Face model name or local folder [xlm-roberta-large]"),
     click.option("--method", help="bottleneck | lora | full [bottleneck]"),
@@ -22,7 +25,7 @@ COMMON_OPTIONS: list[Callable] = [
     click.option("--data-dir", help="read datasets from local files in their original formats"),
     click.option("--eval-split", help="test | dev [test]"),
     click.option("--output", help="runs folder [runs]"),
-    click.option("--modules-dir", help="module cache folder [modules]"),
+    click.option("--modules-dir", help=MODULES_DIR_HELP),
     click.option("--seed", type=int),
     click.option("--langs", help="comma list of evaluation languages [all of the target's]"),
     click.option("--max-train-examples", type=int),
@@ -307,9 +310,9 @@ def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, li
 @main.command("pull")
 @click.argument("repo")
 @click.option("--revision", help="branch, tag or commit [main]")
-@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@click.option("--modules-dir", help=MODULES_DIR_HELP)
 @handle_errors
-def pull_cmd(repo: str, revision: str | None, modules_dir: str) -> None:
+def pull_cmd(repo: str, revision: str | None, modules_dir: str | None) -> None:
     """Download a module pushed with `adapterx push` into the module cache and print its path."""
     click.echo(str(api.pull(repo, revision=revision, modules_dir=modules_dir)))
 
@@ -340,15 +343,20 @@ def _cache_table(rows: list[dict], title: str, root: str | None = None) -> None:
 
 
 @cache_group.command("ls")
-@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@click.option("--modules-dir", help=MODULES_DIR_HELP)
 @handle_errors
-def cache_ls_cmd(modules_dir: str) -> None:
-    """Table of the cache: task, method, key, base model, size, created, dev score, status."""
+def cache_ls_cmd(modules_dir: str | None) -> None:
+    """Where the module cache is, and a table of it: task, method, key, base model, size, created,
+    dev score, status."""
+    from adapterx.cache import default_modules_dir
+
+    modules_dir = modules_dir or default_modules_dir()
+    click.echo(f"module cache: {modules_dir}")
     _cache_table(api.cache_ls(modules_dir), f"module cache {modules_dir}", modules_dir)
 
 
 @cache_group.command("prune")
-@click.option("--modules-dir", default="modules", show_default=True, help="module cache folder")
+@click.option("--modules-dir", help=MODULES_DIR_HELP)
 @click.option("--incomplete", is_flag=True, help="only unfinished entries: incomplete modules, temp folders, "
               "checkpoints of interrupted trainings")
 @click.option("--features", is_flag=True, help="only tokenized training features (rebuilt when needed)")
@@ -358,9 +366,12 @@ def cache_ls_cmd(modules_dir: str) -> None:
 @click.option("--output", "runs_dir", default="runs", show_default=True,
               help="runs folder: its leftovers of interrupted runs (temp folders, checkpoints) go too")
 @handle_errors
-def cache_prune_cmd(modules_dir: str, incomplete: bool, features: bool, older_than: float | None,
+def cache_prune_cmd(modules_dir: str | None, incomplete: bool, features: bool, older_than: float | None,
                     task: str | None, dry_run: bool, runs_dir: str) -> None:
     """Remove the entries matching every filter given; entries a running process holds stay."""
+    from adapterx.cache import default_modules_dir
+
+    modules_dir = modules_dir or default_modules_dir()
     out = api.cache_prune(modules_dir, incomplete=incomplete, older_than=older_than, task=task, dry_run=dry_run,
                           features=features, runs_dir=runs_dir)
     _cache_table(out["removed"], "would remove (dry run)" if dry_run else "removed", modules_dir)

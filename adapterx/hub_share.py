@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from adapterx.cache import SAFE_NAME, module_relpath
+from adapterx.cache import SAFE_NAME, default_modules_dir, module_relpath
 from adapterx.errors import AdapterxError, HubUnreachableError
 from adapterx.model_card import model_card, read_results
 from adapterx.module_meta import PICKLE_SUFFIXES, refuse_pickles, validate_meta
@@ -205,13 +205,13 @@ def _install(src: Path, meta: dict, modules_dir: Path) -> Path:
     return final
 
 
-def pull(repo: str, revision: str | None = None, modules_dir: str | Path = "modules") -> Path:
+def pull(repo: str, revision: str | None = None, modules_dir: str | Path | None = None) -> Path:
     """Download a pushed module into the module cache (modules/<task>/<method>-<key>/, with a
     composite's parts beside their own keys) and return its folder."""
     import huggingface_hub
 
     check_repo_id(repo)
-    root = Path(modules_dir)
+    root = Path(modules_dir or default_modules_dir())
     root.mkdir(parents=True, exist_ok=True)
     # named with our pid, so `cache prune --incomplete` removes it only once we are gone
     staging = root / f".pull-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -166,25 +166,43 @@ def _example_target(meta: dict) -> str:
     return (same or kind or ["TARGET"])[0]
 
 
-def _usage(meta: dict, repo: str, revision: str | None) -> list[str]:
+def _usage(meta: dict, repo: str, revision: str | None, local: Path | None = None) -> list[str]:
     base = meta["base_model"]["name"]
     rev = f', revision="{revision}"' if revision else ""
-    rel = module_relpath(meta)
-    pull = f"adapterx pull {repo}" + (f" --revision {revision}" if revision else "")
-    out = ["## How to use", "", "### With adapterx", "", "```bash", pull,
-           f"adapterx eval --module modules/{rel.as_posix()} --target {_example_target(meta)}",
-           "```", "", f"`pull` places it at `modules/{rel.as_posix()}/` (the path its key implies) and "
-           "checks its adapterx.json; `eval` loads it on its base model and scores every language.", ""]
+    if local is not None:  # the card written beside a module in the cache
+        out = ["## How to use", "", "### With adapterx", "", "```bash",
+               f"adapterx eval --module {local} --target {_example_target(meta)}", "```", ""]
+    else:
+        rel = module_relpath(meta)
+        pull = f"adapterx pull {repo}" + (f" --revision {revision}" if revision else "")
+        out = ["## How to use", "", "### With adapterx", "", "```bash", f"path=$({pull})",
+               f'adapterx eval --module "$path" --target {_example_target(meta)}',
+               "```", "", f"`pull` places it at `{rel.as_posix()}/` in the module cache (the path its key "
+               "implies; `adapterx cache ls` shows where the cache is), checks its adapterx.json and prints "
+               "the folder; `eval` loads it on its base model and scores every language.", ""]
     head = meta.get("head") or {}
     what = " ".join(str(x) for x in (head.get("kind", "one per task, under heads/"), head.get("labels")) if x)
     note = (f"The task head (`adapterx_head.safetensors`: {what}) is adapterx's own: plain libraries give the "
             "encoder with the module; use adapterx for predictions.")
+    if head.get("kind") == "multiple_choice":  # AutoModelForMultipleChoice adds the pooler: not this head
+        note += (" It scores each (context, choice) sequence as `score.weight @ h + score.bias`, h the "
+                 "encoder's first-token output; no AutoModelForMultipleChoice head computes that.")
     setup = (meta.get("composition") or {}).get("setup")
     inter = (meta.get("composition") or {}).get("inter", [])
-    dl = f'path = snapshot_download("{repo}"{rev})'
+    dl = f'path = "{local}"' if local is not None else f'path = snapshot_download("{repo}"{rev})'
+    auto_class = meta.get("transformers_class")
+    if meta["method"] == "lora" and auto_class and meta.get("kind") == "module":
+        out += ["### With plain peft", "", "```python", *_auto_class_code(meta, auto_class, dl, base), "```", "",
+                f"The task head is in the module (peft `modules_to_save`, as `{auto_class}` names it), so "
+                "the model above gives adapterx's logits. On the bare encoder (`AutoModel`), pass "
+                f"`key_mapping={{r\"^{meta.get('transformers_prefix', 'roberta')}\\.\": \"\"}}` to "
+                "`PeftModel.from_pretrained`.", ""]
+        return out
     if meta["method"] == "lora" and setup != "fuse":
         code = ["from huggingface_hub import snapshot_download", "from peft import PeftModel",
-                "from transformers import AutoModel", "", dl, f'base = AutoModel.from_pretrained("{base}")']
+                "from transformers import AutoModel", "", dl,
+                # adapterx's encoder has no pooler (its heads pool): LoRA targets must match that model
+                f'base = AutoModel.from_pretrained("{base}", add_pooling_layer=False)']
         if meta.get("kind") == "module":
             code += ["model = PeftModel.from_pretrained(base, path)"]
         else:
@@ -222,13 +240,34 @@ def _usage(meta: dict, repo: str, revision: str | None) -> list[str]:
     return out
 
 
+def _auto_class_code(meta: dict, auto_class: str, dl: str, base: str) -> list[str]:
+    """Plain peft on the task's AutoModelFor* class (a LoRA module saved by lora_interop)."""
+    labels = (meta.get("head") or {}).get("labels") or []
+    kwargs = f", num_labels={len(labels)}" if auto_class != "AutoModelForQuestionAnswering" else ""
+    imports = ["from peft import PeftModel", f"from transformers import {auto_class}", ""]
+    if not dl.startswith("path = \""):
+        imports.insert(0, "from huggingface_hub import snapshot_download")
+    return [*imports, dl, f'base = {auto_class}.from_pretrained("{base}"{kwargs})',
+            "model = PeftModel.from_pretrained(base, path).eval()",
+            *([f"labels = {labels!r}  # logits columns in this order"] if labels else [])]
+
+
 def model_card(meta: dict, repo: str, results: dict | None = None, revision: str | None = None,
-               license: str | None = None) -> str:
-    """README.md text: YAML front matter, then what / base / training / results / how to use."""
-    head = yaml.safe_dump(front_matter(meta, results, license), sort_keys=False, allow_unicode=True)
+               license: str | None = None, local: Path | None = None) -> str:
+    """README.md text (huggingface_hub's ModelCard): Hub metadata, then what / base / training /
+    results / how to use; `local`: the card of a module folder on disk, loaded from there."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    data = ModelCardData(**front_matter(meta, results, license))
     body = [*_about(meta, repo), *_base(meta), *_training(meta), *_metrics(meta, results),
-            *_usage(meta, repo, revision)]
-    return f"---\n{head}---\n\n" + "\n".join(body).rstrip() + "\n"
+            *_usage(meta, repo, revision, local)]
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body).rstrip() + "\n"))
+
+
+def write_module_card(folder: Path, meta: dict, final: Path) -> None:
+    """README.md beside a freshly trained module (`final`: where it will live)."""
+    text = model_card(meta, final.name, local=final)
+    (Path(folder) / "README.md").write_text(text, encoding="utf-8")
 
 
 def read_results(folder: Path) -> dict | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -61,6 +60,7 @@ def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
+        follow_umask(tmp)
         (tmp / DONE_MARKER).write_text(time.strftime("%Y-%m-%dT%H:%M:%S"), encoding="utf-8")
         if final.exists():  # an incomplete leftover (complete ones are never rewritten)
             shutil.rmtree(final)
@@ -78,6 +78,18 @@ def atomic_dir(final: Path, collective: bool = True) -> Iterator[Path]:
         barrier()
 
 
+def follow_umask(folder: Path) -> None:
+    """Give every file under `folder` the mode the user's umask gives new files: safetensors and
+    tempfile write 0600, which other users of a shared cache could not read."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o666 & ~mask)
+
+
 @contextlib.contextmanager
 def entry_lock(path: Path) -> Iterator[None]:
     """An exclusive lock per cache entry: a second process waits, then finds the entry done. The
@@ -87,14 +99,13 @@ def entry_lock(path: Path) -> Iterator[None]:
     if not is_main_process():
         yield
         return
+    from filelock import FileLock
+
     lock_path = Path(path).parent / f".{Path(path).name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # filelock: an OS lock (flock on POSIX, msvcrt on Windows) that a killed holder releases
+    with FileLock(lock_path, thread_local=False):
+        yield
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -161,7 +161,7 @@ def test_push_uploads_module_and_card_and_pull_lands_in_cache(hub, tmp_path):
     assert {"adapterx", "mnli", "lora"} <= set(meta["tags"]) and meta["language"] == ["en"]
     assert meta["datasets"] == ["nyu-mll/glue"] and "license" not in meta
     for needle in ("81.25", "abc123", "PeftModel.from_pretrained", "adapterx pull alice/mnli-lora",
-                   "adapterx eval --module modules/mnli/lora-0123456789abcdef --target xnli", "learning_rate"):
+                   "adapterx eval --module \"$path\" --target xnli", "mnli/lora-0123456789abcdef/", "learning_rate"):
         assert needle in card, needle
 
     cache = tmp_path / "cache"

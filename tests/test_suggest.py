@@ -80,3 +80,8 @@ def test_measured_deltas_of_trained_and_retrieval_targets(tmp_path):
     assert set(xcopa) == {"siqa"} and xcopa["siqa"]["delta"] == pytest.approx(2.0)
     tatoeba = measured_deltas(tmp_path, "tatoeba")
     assert {k: v["delta"] for k, v in tatoeba.items()} == pytest.approx({"siqa": -1.5, "mnli": 1.0})
+
+
+def test_spearman_ties_take_their_mean_rank():
+    # x ranks 1, 2.5, 2.5, 4 against y's 1..4: Pearson of the ranks
+    assert spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486832980505138)

@@ -9,7 +9,7 @@
   (scale * B @ A of every adapted layer, concatenated); comparable across modules because the
   updates, unlike bottleneck-adapter weights, do not carry their random initialisation.
 * **Rank correlation** of either with the transfer deltas measured in a runs folder (Spearman,
-  through pandas), which says whether similarity predicts what helps.
+  through scipy.stats.spearmanr), which says whether similarity predicts what helps.
 """
 
 from __future__ import annotations
@@ -118,9 +118,9 @@ def module_similarity(a: Path, b: Path) -> float:
 
 def spearman(x: list[float], y: list[float]) -> float | None:
     """Spearman's rank correlation (None with fewer than 3 pairs or a constant side)."""
-    import pandas as pd
+    from scipy.stats import spearmanr
 
     if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return None
-    value = pd.Series(x).corr(pd.Series(y), method="spearman")
+    value = spearmanr(x, y).statistic  # ties share their mean rank
     return None if value != value else float(value)  # NaN: a constant side

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapterx.cache import default_modules_dir
 from adapterx.configs.data import DataSettings
 from adapterx.configs.head import HeadSettings
 from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
@@ -154,7 +155,8 @@ class RunConfig:
     device: str = "auto"
     data_dir: str | None = None
     output: str = "runs"
-    modules_dir: str = "modules"
+    # the shared user cache (adapterx.cache.default_modules_dir), not a folder of the working directory
+    modules_dir: str = field(default_factory=default_modules_dir)
     seed: int = 0
     # The seed of the intermediate modules; None: `seed`. Pinning it (module_seed=0) trains each
     # intermediate module once and reuses it for every target seed, so a seed grid then measures

@@ -12,6 +12,7 @@ from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs.methods import FusionSettings, LoraSettings, MergeSettings
 from adapterx.methods.lora_fusion import LoraFusion
+from adapterx.methods.lora_interop import bare_encoder_view
 from adapterx.methods.lora_merge import MERGED, merge_modules
 from adapterx.module_meta import require_safetensors
 
@@ -44,10 +45,13 @@ class LoraMethod:
         # peft falls back to unpickling adapter_model.bin when the safetensors file is missing
         require_safetensors(path, SAFETENSORS_WEIGHTS_NAME)
 
+        # a module saved for its AutoModelFor* class (lora_interop) loads onto the bare encoder too
+        config, mapping = bare_encoder_view(path, bb.model)
         if isinstance(bb.model, PeftModel):
-            bb.model.load_adapter(str(path), adapter_name=name, is_trainable=trainable)
+            bb.model.load_adapter(str(path), adapter_name=name, is_trainable=trainable, key_mapping=mapping)
         else:
-            bb.model = PeftModel.from_pretrained(bb.model, str(path), adapter_name=name, is_trainable=trainable)
+            bb.model = PeftModel.from_pretrained(bb.model, str(path), adapter_name=name, is_trainable=trainable,
+                                                 config=config, key_mapping=mapping)
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """Write adapter_config.json + adapter_model.safetensors directly into `path`."""

@@ -22,6 +22,8 @@ from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
 from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.model_card import write_module_card
+from adapterx.module_meta import read_meta_file
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
                                      provenance, save_head, train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, mixed_train, train_on_sources, uses_sources
@@ -147,6 +149,11 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
         save_head(model, tmp)
+        route = None
+        if cfg.method == "lora":  # plain peft loads it on the task's AutoModelFor* class where one fits
+            from adapterx.methods.lora_interop import export_for_auto_class
+
+            route = export_for_auto_class(bb.model, task.kind, len(task.labels), model.head, tmp)
         save_train_hashes(tmp, [(train_ex, task.kind)])  # later target runs check leakage with it
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
@@ -160,5 +167,7 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
             "trainable_params": trainable_parameters(model), "seed": cfg.seed,
             **{k: payload[k] for k in ("mix", "mlm") if k in payload},
             **({"mlm_head": extra["mlm_head"]} if "mlm_head" in extra else {}),
+            **({"transformers_class": route.auto_class, "transformers_prefix": route.prefix} if route else {}),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
+        write_module_card(tmp, read_meta_file(tmp / "adapterx.json"), path)
     shutil.rmtree(work, ignore_errors=True)

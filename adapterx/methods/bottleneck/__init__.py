@@ -14,6 +14,7 @@ from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs.methods import BottleneckSettings, FusionSettings
 from adapterx.errors import AdapterxError
+from adapterx.methods.bottleneck.fusion_file import add_base_prefix
 from adapterx.module_meta import require_safetensors
 
 
@@ -94,6 +95,7 @@ class BottleneckMethod:
             from adapters.composition import Fuse
 
             bb.model.save_adapter_fusion(str(path), Fuse(*comp.inter), use_safetensors=True)
+            add_base_prefix(bb.model, path)  # so that AutoAdapterModel loads it too
 
     def load_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
         """Read saved AdapterFusion layers (compose() activates them)."""
