@@ -119,7 +119,7 @@ def test_config_list_has_every_key_default_and_help():
     keys = {r["key"]: r for r in rows}
     assert keys["training.learning_rate"]["help"] and keys["lora.r"]["default"] == RunConfig().lora.r
     assert all(r["help"] for r in rows), [r["key"] for r in rows if not r["help"]]
-    assert "training.report_to" in keys or True  # documented separately below
+    assert keys["training.report_to"]["default"] == "none"
     resolved = json.loads(_run("config", "lora.r=4", "--format", "json").output)
     assert {"key": "lora.r", "value": 4} in resolved
 
@@ -127,3 +127,37 @@ def test_config_list_has_every_key_default_and_help():
 def test_help_explains_overrides():
     out = _run("fuse", "--help").output
     assert "KEY=VALUE" in out and "training.learning_rate=3e-4" in out and "adapterx config --list" in out
+
+
+def test_training_shows_dev_per_epoch_and_no_raw_log_dicts(make_cfg, capfd):
+    from adapterx import api
+
+    api.train("mnli", cfg=make_cfg(training__epochs=2, training__logging_steps=1))
+    err = capfd.readouterr().err
+    assert "epoch 1.00: English dev" in err and "epoch 2.00: English dev" in err
+    assert "{'loss'" not in err and "'grad_norm'" not in err
+
+
+def test_report_to_is_checked_and_reaches_the_trainer(make_cfg, monkeypatch, tmp_path):
+    import importlib.util
+
+    from adapterx.errors import AdapterxError, UnknownChoiceError
+    from adapterx.recipes.common import train_settings
+    from adapterx.tasks import get_task
+    from adapterx.training import training_arguments
+
+    with pytest.raises(UnknownChoiceError, match="did you mean 'wandb'"):
+        make_cfg(training__report_to="wandbb")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("tensorboard") else real(name, *a))
+    with pytest.raises(AdapterxError, match="pip install tensorboard"):
+        make_cfg(training__report_to="tensorboard")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name.startswith("tensorboard") else real(name, *a))
+    cfg = make_cfg(training__report_to="tensorboard")
+    import torch
+
+    args = training_arguments(train_settings(get_task("mnli"), cfg), tmp_path / "runs" / ".work" / "k1",
+                              torch.device("cpu"), torch.float32)
+    assert args.report_to == ["tensorboard"] and args.logging_dir == str(tmp_path / "runs" / ".logs" / "k1")
+    assert training_arguments(train_settings(get_task("mnli"), make_cfg()), tmp_path / "w" / "k",
+                              torch.device("cpu"), torch.float32).report_to == []

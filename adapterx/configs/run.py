@@ -28,9 +28,20 @@ MAX_INT = 2**31 - 1
 # The same names adapterx.backbone resolves (kept here so that building a config needs no torch;
 # a test keeps them equal).
 QUANTS = ("none", "8bit", "4bit")
+REPORT_TO = ("none", "tensorboard", "wandb")  # the Trainer integrations `training.report_to` may name
 DTYPES = ("auto", "fp32", "bf16")
 EVAL_SPLITS = ("test", "dev")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
+
+
+def check_report_to(report_to: str) -> None:
+    """An error naming the pip package when `report_to`'s integration is not installed."""
+    import importlib.util
+
+    needs = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}.get(report_to, ())
+    if needs and not any(importlib.util.find_spec(m) for m in needs):
+        raise AdapterxError(f"training.report_to={report_to} needs the {needs[0]} package, which is not installed",
+                            f"pip install {needs[0]}, or set training.report_to=none")
 
 
 @dataclass
@@ -58,12 +69,20 @@ class TrainingConfig:
         "help": "adamw_torch | adamw_torch_fused (GPU: faster, same update) | adamw_bnb_8bit (8-bit state)"})
     group_by_length: bool = field(default=False, metadata={
         "help": "batch examples of similar length (less padding, faster; changes batch order)"})
+    report_to: str = field(default="none", metadata={
+        "help": "none | tensorboard | wandb: the Trainer's logging integration, a loss curve per training "
+                "under <output or modules-dir>/.logs/ (needs that package installed)"})
 
     def __post_init__(self) -> None:
         if self.optim not in OPTIMS:
             from adapterx.errors import UnknownChoiceError
 
             raise UnknownChoiceError("training.optim", self.optim, OPTIMS)
+        if self.report_to not in REPORT_TO:
+            from adapterx.errors import UnknownChoiceError
+
+            raise UnknownChoiceError("training.report_to", self.report_to, REPORT_TO)
+        check_report_to(self.report_to)  # at config build, not after the model has loaded
         for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
             if getattr(self, name) < 1:
                 raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")
