@@ -161,3 +161,26 @@ def test_report_to_is_checked_and_reaches_the_trainer(make_cfg, monkeypatch, tmp
     assert args.report_to == ["tensorboard"] and args.logging_dir == str(tmp_path / "runs" / ".logs" / "k1")
     assert training_arguments(train_settings(get_task("mnli"), make_cfg()), tmp_path / "w" / "k",
                               torch.device("cpu"), torch.float32).report_to == []
+
+
+def test_compare_runs_full_stilts_once_per_intermediate_task(make_cfg, monkeypatch):
+    from adapterx import api
+    from adapterx.recipes import compare as compare_recipe
+
+    calls = []
+
+    def fake(name):
+        def run(target, inter=None, cfg=None, command="", **_):
+            calls.append((name, list(inter or []), cfg.method))
+            if name == "finetune" and len(inter or []) > 1:
+                raise AssertionError("full fine-tuning cannot stack two tasks")
+            return {"setup": name, "per_language": {"et": 50.0}, "average": 50.0, "method": cfg.method}
+        return run
+
+    monkeypatch.setattr(api, "direct", lambda target, cfg=None, command="": fake("direct")(target, cfg=cfg))
+    monkeypatch.setattr(api, "finetune", fake("finetune"))
+    out = compare_recipe.run_compare(["siqa", "copa"], "xcopa", "full-stilts", make_cfg(langs="et"))
+    assert [r["setup"] for r in out["rows"]] == ["direct", "full-stilts:siqa", "full-stilts:copa"]
+    assert all(r["status"] == "ok" for r in out["rows"])
+    assert ("finetune", ["siqa"], "full") in calls and ("finetune", ["copa"], "full") in calls
+    assert [r["inter"] for r in out["rows"][1:]] == [["siqa"], ["copa"]]
