@@ -42,7 +42,9 @@ def build_config(preset: str | None = None, config_file: str | None = None,
     if preset:
         if preset not in PRESETS:
             raise UnknownChoiceError("preset", preset, PRESETS)
-        from adapterx.presets.tiny import TINY_DATA, TINY_OVERRIDES, tiny_model_dir
+        from adapterx.presets.tiny import TINY_DATA, TINY_OVERRIDES, one_thread, tiny_model_dir
+
+        one_thread()
 
         apply_overrides(cfg, {"model": str(tiny_model_dir()), "data_dir": str(TINY_DATA),
                               "device": "cpu", **TINY_OVERRIDES})

@@ -184,3 +184,22 @@ def test_compare_runs_full_stilts_once_per_intermediate_task(make_cfg, monkeypat
     assert all(r["status"] == "ok" for r in out["rows"])
     assert ("finetune", ["siqa"], "full") in calls and ("finetune", ["copa"], "full") in calls
     assert [r["inter"] for r in out["rows"][1:]] == [["siqa"], ["copa"]]
+
+
+def test_tiny_preset_computes_on_one_thread(monkeypatch):
+    import torch
+
+    from adapterx.api import build_config
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        build_config(preset="tiny")
+        assert torch.get_num_threads() == 1  # 2 threads made the demo 2-4x slower on a busy CPU
+        torch.set_num_threads(2)
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        build_config(preset="tiny")
+        assert torch.get_num_threads() == 2  # the user's setting wins
+    finally:
+        torch.set_num_threads(before)
