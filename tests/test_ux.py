@@ -7,6 +7,7 @@ import json
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -203,3 +204,39 @@ def test_tiny_preset_computes_on_one_thread(monkeypatch):
         assert torch.get_num_threads() == 2  # the user's setting wins
     finally:
         torch.set_num_threads(before)
+
+
+def test_eval_scores_a_base_model_on_a_retrieval_target(tiny_model, tmp_path):
+    from pathlib import Path
+
+    from adapterx.errors import AdapterxError
+
+    fixtures = Path(__file__).parent / "fixtures"
+    out = _run("eval", "--model", str(tiny_model), "--target", "tatoeba", "--data-dir", str(fixtures),
+               "--langs", "de", "--device", "cpu", "--output", str(tmp_path / "runs"))
+    assert out.exit_code == 0, out.output
+    (results,) = (tmp_path / "runs" / "tatoeba").glob("retrieval-base-*/results.json")
+    data = json.loads(results.read_text())
+    assert data["setup"] == "retrieval" and data["inter"] == [] and 0 <= data["per_language"]["de"] <= 100
+    bad = _run("eval", "--model", str(tiny_model), "--target", "xnli", "--device", "cpu")
+    assert bad.exit_code == 2 and "adapterx direct --target xnli" in bad.output
+    with pytest.raises(AdapterxError, match="not both"):
+        from adapterx.api import evaluate
+
+        evaluate(run="a", module="b")
+
+
+def test_eval_run_reads_the_runs_own_data_not_the_hub(make_cfg, tmp_path, monkeypatch):
+    import datasets
+
+    from adapterx import api
+    from adapterx.presets.tiny import TINY_DATA
+
+    cfg = make_cfg(langs="et")
+    results = api.direct("xcopa", cfg=cfg)
+    (run,) = [p.parent for p in Path(cfg.output).glob("xcopa/*/results.json")]
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: pytest.fail("the Hub was used"))
+    again = api.evaluate(run=str(run), cfg=api.build_config(overrides={
+        "device": "cpu", "output": str(tmp_path / "eval"), "langs": "et"}))
+    assert again["per_language"] == results["per_language"]
+    assert str(TINY_DATA) == json.loads((run / "module" / "adapterx.json").read_text())["config"]["data_dir"]
