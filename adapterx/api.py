@@ -20,6 +20,8 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message=".*inputs will be cast from.*")
     warnings.filterwarnings("ignore", message=".*`torch_dtype` is deprecated.*")
     warnings.filterwarnings("ignore", message=".*There are adapters available but none are activated.*")
+    # the Trainer's checkpoint rotation on file systems without reliable mtimes: nothing to act on
+    warnings.filterwarnings("ignore", message=".*mtime may not be reliable.*")
     for name in ("bitsandbytes", "adapters", "transformers.modeling_utils", "peft", "datasets"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

@@ -130,13 +130,16 @@ def test_help_explains_overrides():
     assert "KEY=VALUE" in out and "training.learning_rate=3e-4" in out and "adapterx config --list" in out
 
 
-def test_training_shows_dev_per_epoch_and_no_raw_log_dicts(make_cfg, capfd):
+def test_training_shows_dev_per_epoch_and_no_raw_log_dicts(make_cfg, capfd, monkeypatch):
     from adapterx import api
+
+    monkeypatch.setenv("ADAPTERX_PROGRESS", "1")  # bars as on a terminal
 
     api.train("mnli", cfg=make_cfg(training__epochs=2, training__logging_steps=1))
     err = capfd.readouterr().err
     assert "epoch 1.00: English dev" in err and "epoch 2.00: English dev" in err
     assert "{'loss'" not in err and "'grad_norm'" not in err
+    assert "evaluating" in err  # the dev set's bar
 
 
 def test_report_to_is_checked_and_reaches_the_trainer(make_cfg, monkeypatch, tmp_path):
@@ -206,10 +209,10 @@ def test_tiny_preset_computes_on_one_thread(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_eval_scores_a_base_model_on_a_retrieval_target(tiny_model, tmp_path):
-    from pathlib import Path
-
+def test_eval_scores_a_base_model_on_a_retrieval_target(tiny_model, tmp_path, monkeypatch, capfd):
     from adapterx.errors import AdapterxError
+
+    monkeypatch.setenv("ADAPTERX_PROGRESS", "1")
 
     fixtures = Path(__file__).parent / "fixtures"
     out = _run("eval", "--model", str(tiny_model), "--target", "tatoeba", "--data-dir", str(fixtures),
@@ -218,6 +221,7 @@ def test_eval_scores_a_base_model_on_a_retrieval_target(tiny_model, tmp_path):
     (results,) = (tmp_path / "runs" / "tatoeba").glob("retrieval-base-*/results.json")
     data = json.loads(results.read_text())
     assert data["setup"] == "retrieval" and data["inter"] == [] and 0 <= data["per_language"]["de"] <= 100
+    assert "embedding" in out.output + capfd.readouterr().err  # the retrieval embedding has a bar
     bad = _run("eval", "--model", str(tiny_model), "--target", "xnli", "--device", "cpu")
     assert bad.exit_code == 2 and "adapterx direct --target xnli" in bad.output
     with pytest.raises(AdapterxError, match="not both"):
