@@ -304,10 +304,20 @@ def eval_cmd(run_dir: str | None, module_dir: str | None, target: str | None, **
 @click.option("--private", is_flag=True, help="create the repository private")
 @click.option("--revision", help="branch to push to (created if missing) [main]")
 @click.option("--license", "license_", help="license for the model card, e.g. mit, apache-2.0")
+@click.option("--dry-run", is_flag=True, help="upload nothing: write what would be pushed, model card "
+              "(README.md) included, to a local folder to preview offline")
+@click.option("--out", help="folder for --dry-run [push-preview/USER__NAME]")
 @handle_errors
-def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, license_: str | None) -> None:
+def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, license_: str | None,
+             dry_run: bool, out: str | None) -> None:
     """Upload a module folder (or a run's module/) with a generated model card to the Hub; the
     token comes from `huggingface-cli login` or HF_TOKEN."""
+    if dry_run:
+        from adapterx.hub_share import CARD_FILE, push_preview
+
+        folder = push_preview(module_dir, repo, out=out, revision=revision, license=license_)
+        click.echo(f"dry run, nothing uploaded; {repo} would hold {folder}/ (model card: {folder / CARD_FILE})")
+        return
     click.echo(api.push(module_dir, repo, private=private, revision=revision, license=license_))
 
 

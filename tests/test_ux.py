@@ -244,3 +244,22 @@ def test_eval_run_reads_the_runs_own_data_not_the_hub(make_cfg, tmp_path, monkey
         "device": "cpu", "output": str(tmp_path / "eval"), "langs": "et"}))
     assert again["per_language"] == results["per_language"]
     assert str(TINY_DATA) == json.loads((run / "module" / "adapterx.json").read_text())["config"]["data_dir"]
+
+
+def test_push_dry_run_writes_the_card_locally_without_token(make_cfg, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from adapterx import api
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", lambda *a, **k: pytest.fail("uploaded"))
+    module = api.train("mnli", cfg=make_cfg())
+    out = _run("push", str(module), "--repo", "alice/mnli-bn", "--dry-run", "--out", str(tmp_path / "prev"),
+               "--license", "mit")
+    assert out.exit_code == 0, out.output
+    assert "nothing uploaded" in out.output
+    card = (tmp_path / "prev" / "README.md").read_text()
+    assert "alice/mnli-bn" in card and "license: mit" in card
+    assert (tmp_path / "prev" / "adapterx.json").is_file()
+    again = _run("push", str(module), "--repo", "alice/mnli-bn", "--dry-run", "--out", str(tmp_path / "prev"))
+    assert again.exit_code == 0 and "license: mit" not in (tmp_path / "prev" / "README.md").read_text()
