@@ -263,3 +263,21 @@ def test_push_dry_run_writes_the_card_locally_without_token(make_cfg, tmp_path, 
     assert (tmp_path / "prev" / "adapterx.json").is_file()
     again = _run("push", str(module), "--repo", "alice/mnli-bn", "--dry-run", "--out", str(tmp_path / "prev"))
     assert again.exit_code == 0 and "license: mit" not in (tmp_path / "prev" / "README.md").read_text()
+
+
+def test_language_bars_draw_a_chance_line_and_sensible_limits(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from adapterx.report import plots
+
+    figures = []
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: figures.append(self))
+    summary = {"target": "xcopa", "metric": "accuracy", "label": "siqa", "setup": "stack", "method": "bottleneck",
+               "model": "m", "quant": "none", "eval_split": "test",
+               "per_language": {"et": {"mean": 58.0, "ci": None}, "ht": {"mean": 51.0, "ci": None}}}
+    plots.language_bars([summary], "xcopa", tmp_path / "x.png")
+    (ax,) = figures[0].axes
+    assert [line.get_ydata()[0] for line in ax.get_lines()] == [50.0]  # XCOPA: 2 choices
+    assert ax.get_ylim() == (0.0, pytest.approx(58.0 * 1.25))
+    assert plots.chance_level("xnli") == pytest.approx(100 / 3) and plots.chance_level("tydiqa") is None
+    assert plots.y_top(99.0, None) == 115.0 and plots.y_top(0.0, None) == 1.0
