@@ -168,8 +168,9 @@ def compare(inter: list[str] | str | None, target: str, setups: list[str] | str 
 
 def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
          cfg: RunConfig | None = None, command: str = "", seeds: list[int] | None = None,
-         setups: list[str] | None = None, intermediate: list[str] | None = None, **options: Any) -> dict:
-    """Run (or with `dry_run`, plan) the experiment grid in the YAML file `experiment` (only its
+         setups: list[str] | None = None, intermediate: list[str] | None = None, quiet: bool = False,
+         **options: Any) -> dict:
+    """Run (or with `dry_run`, plan; `quiet`: one progress line and the final table) the experiment grid in the YAML file `experiment` (only its
     `seeds` / `setups` / `intermediate` tasks when given); returns the grid state (one record per cell: status, key,
     results path, error). Without `cfg`, the config is the file's `preset` + `config:` with
     `options` on top."""
@@ -184,7 +185,7 @@ def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
     else:
         quiet_libraries()
     return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command, seeds=seeds,
-                    setups=setups, intermediate=intermediate)
+                    setups=setups, intermediate=intermediate, quiet=quiet)
 
 
 def suggest(target: str, inter: list[str] | str | None = None, runs: str | None = None,

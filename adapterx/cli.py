@@ -229,10 +229,11 @@ def compare_cmd(inter: str | None, target: str, setups: str | None, **kwargs: An
 @click.option("--executor", help="local | submitit (Slurm; pip install 'adapterx[cluster]') [local]")
 @click.option("--seeds", "only_seeds", help="run only these of the file's seeds, e.g. 0 or 0,1")
 @click.option("--setups", "only_setups", help="run only these of the file's setups, e.g. direct,stack")
+@click.option("--quiet", "-q", is_flag=True, help="one progress line and the final table, no per-cell output")
 @common_options
 @handle_errors
 def grid_cmd(experiment: str, dry_run: bool, executor: str | None, only_seeds: str | None,
-             only_setups: str | None, **kwargs: Any) -> None:
+             only_setups: str | None, quiet: bool, **kwargs: Any) -> None:
     """Run an experiment grid (configs/experiments/NAME.yaml): intermediate x target x setup x
     method x seed; finished cells are skipped, failed ones recorded."""
     from adapterx.recipes.grid_plan import load_spec
@@ -244,7 +245,7 @@ def grid_cmd(experiment: str, dry_run: bool, executor: str | None, only_seeds: s
     kwargs["preset"] = kwargs.get("preset") or spec.preset
     cfg = make_config(kwargs, defaults=spec.config)
     api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line(), seeds=seeds,
-             setups=setups)
+             setups=setups, quiet=quiet)
 
 
 def _int_list(value: str | None, option: str) -> list[int] | None:

@@ -305,6 +305,9 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     """Train `model` on `train_features`; resume from `work_dir`'s last complete checkpoint if any;
     leave the best-on-dev weights in the model. `callbacks` join the Trainer's (e.g. a per-epoch
     batch plan)."""
+    from adapterx.progress import enabled
+
+    progress = progress and enabled() is not False  # ADAPTERX_PROGRESS=0 (e.g. a quiet grid): no bar
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     if settings.group_by_length:

@@ -281,3 +281,33 @@ def test_language_bars_draw_a_chance_line_and_sensible_limits(tmp_path, monkeypa
     assert ax.get_ylim() == (0.0, pytest.approx(58.0 * 1.25))
     assert plots.chance_level("xnli") == pytest.approx(100 / 3) and plots.chance_level("tydiqa") is None
     assert plots.y_top(99.0, None) == 115.0 and plots.y_top(0.0, None) == 1.0
+
+
+def test_quiet_grid_prints_one_progress_line_and_the_final_table(make_cfg, tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from adapterx import api
+    from adapterx.progress import enabled
+    from adapterx.recipes import grid as grid_mod
+    from adapterx.report.console import console
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({"name": "q", "intermediate": ["copa"], "targets": ["xcopa"],
+                                    "setups": ["direct", "stack"], "seeds": [0]}), encoding="utf-8")
+    seen = []
+
+    def noisy(cell, cfg, command=""):
+        console.print("CELL NOISE")  # what a recipe prints: tables, training lines
+        seen.append(enabled())
+        return {"target": "xcopa", "average": 55.0 if cell.setup == "direct" else 60.0}
+
+    monkeypatch.setattr(grid_mod, "run_cell", noisy)
+    api.grid(str(path), cfg=make_cfg(langs=["et"]), quiet=True)
+    out = capsys.readouterr()
+    assert "CELL NOISE" not in out.out + out.err and seen == [False, False]  # cells silenced, bars off
+    rows = {line.split()[0]: line.split()[1:] for line in out.out.splitlines() if line.startswith("xcopa/")}
+    assert rows["xcopa/direct/bottleneck/s0"] == ["done", "55.0"] and rows["xcopa/stack(copa)/bottleneck/s0"][1] == "60.0"
+    assert out.err.count("2/2") == 1  # the one progress line
+    assert "Δ" not in out.out  # no plan table
+    console.print("back")
+    assert "back" in capsys.readouterr().out and enabled() is None  # restored afterwards
