@@ -20,6 +20,8 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message=".*inputs will be cast from.*")
     warnings.filterwarnings("ignore", message=".*`torch_dtype` is deprecated.*")
     warnings.filterwarnings("ignore", message=".*There are adapters available but none are activated.*")
+    # the Trainer's checkpoint rotation on file systems without reliable mtimes: nothing to act on
+    warnings.filterwarnings("ignore", message=".*mtime may not be reliable.*")
     for name in ("bitsandbytes", "adapters", "transformers.modeling_utils", "peft", "datasets"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:
@@ -42,7 +44,9 @@ def build_config(preset: str | None = None, config_file: str | None = None,
     if preset:
         if preset not in PRESETS:
             raise UnknownChoiceError("preset", preset, PRESETS)
-        from adapterx.presets.tiny import TINY_DATA, TINY_OVERRIDES, tiny_model_dir
+        from adapterx.presets.tiny import TINY_DATA, TINY_OVERRIDES, one_thread, tiny_model_dir
+
+        one_thread()
 
         apply_overrides(cfg, {"model": str(tiny_model_dir()), "data_dir": str(TINY_DATA),
                               "device": "cpu", **TINY_OVERRIDES})
@@ -172,8 +176,9 @@ def compare(inter: list[str] | str | None, target: str, setups: list[str] | str 
 
 def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
          cfg: RunConfig | None = None, command: str = "", seeds: list[int] | None = None,
-         setups: list[str] | None = None, intermediate: list[str] | None = None, **options: Any) -> dict:
-    """Run (or with `dry_run`, plan) the experiment grid in the YAML file `experiment` (only its
+         setups: list[str] | None = None, intermediate: list[str] | None = None, quiet: bool = False,
+         **options: Any) -> dict:
+    """Run (or with `dry_run`, plan; `quiet`: one progress line and the final table) the experiment grid in the YAML file `experiment` (only its
     `seeds` / `setups` / `intermediate` tasks when given); returns the grid state (one record per cell: status, key,
     results path, error). Without `cfg`, the config is the file's `preset` + `config:` with
     `options` on top."""
@@ -188,7 +193,7 @@ def grid(experiment: str, dry_run: bool = False, executor: str | None = None,
     else:
         quiet_libraries()
     return run_grid(experiment, cfg, dry_run=dry_run, executor=executor, command=command, seeds=seeds,
-                    setups=setups, intermediate=intermediate)
+                    setups=setups, intermediate=intermediate, quiet=quiet)
 
 
 def suggest(target: str, inter: list[str] | str | None = None, runs: str | None = None,

@@ -111,6 +111,11 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
         raise AdapterxError(f"{name} is not a model folder: it has no config.json",
                             "point --model at a folder with config.json, safetensors weights and "
                             "tokenizer files (e.g. one written by save_pretrained)")
+    offline = None
+    if not os.path.isdir(name):
+        from adapterx.hub_probe import check_hub
+
+        offline = check_hub()  # unreachable: offline mode, so a cached model still loads, fast
     try:
         config = AutoConfig.from_pretrained(name, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True, **kwargs)
@@ -118,9 +123,10 @@ def load_backbone(name: str = DEFAULT_MODEL, dtype: str = "auto", quant: str = "
         if os.path.isdir(name):
             raise AdapterxError(f"{name} is not a model folder transformers can load: {err}",
                                 "point --model at a folder with config.json and tokenizer files") from None
-        if _is_offline_error(err):
+        if offline or _is_offline_error(err):
+            why = f"{offline}, and it is not in the local cache" if offline else "unreachable or offline"
             raise HubUnreachableError(
-                f"could not load model {name!r} from the Hugging Face Hub (unreachable or offline)",
+                f"could not load model {name!r} from the Hugging Face Hub ({why})",
                 "download it once and pass --model DIR, or run the offline demo with --preset tiny",
             ) from None
         raise AdapterxError(f"could not load model {name!r}: {err}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import shlex
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import click
 
 from adapterx import api
+from adapterx.cli_tables import FORMAT_HELP
 from adapterx.errors import AdapterxError
 
 MODULES_DIR_HELP = ("module cache folder [$ADAPTERX_HOME/modules, else ~/.cache/adapterx/modules; "
@@ -37,11 +39,19 @@ OPTION_KEYS = {"max_train_examples": "training.max_train_examples",
                "max_eval_examples": "training.max_eval_examples"}
 
 
+OVERRIDES_HELP = ("\b\nKEY=VALUE overrides (after the options) set any config key, e.g.\n"
+                  "  training.learning_rate=3e-4   lora.r=16   training.epochs=2\n"
+                  "  learning_rate=3e-4            (a bare key means the training.* one)\n"
+                  "  langs=de,sw                   (lists: comma separated; none: unset)\n"
+                  "`adapterx config --list` shows every key with its default and help.")
+
+
 def common_options(fn: Callable) -> Callable:
-    """Attach the options every training / evaluation command shares, plus `key=value` overrides."""
+    """Attach the options every training / evaluation command shares, plus `key=value` overrides
+    (explained in the command's --help epilog, see `_explain_overrides`)."""
     for option in reversed(COMMON_OPTIONS):
         fn = option(fn)
-    return click.argument("overrides", nargs=-1)(fn)
+    return click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")(fn)
 
 
 def parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
@@ -111,21 +121,20 @@ def main() -> None:
 
 @main.command("tasks")
 @click.option("--kind", help="classification | multiple_choice | qa")
+@click.option("--format", "fmt", help=FORMAT_HELP)
 @handle_errors
-def tasks_cmd(kind: str | None) -> None:
+def tasks_cmd(kind: str | None, fmt: str | None) -> None:
     """List tasks: kind, role, languages, sources."""
-    from rich.table import Table
+    from adapterx.cli_tables import print_rows, resolve_format
 
-    from adapterx.report.console import console
-
-    table = Table(title="adapterx tasks")
-    for col in ("task", "kind", "role", "metric", "languages", "local files (--data-dir)", "hub"):
-        table.add_column(col)
-    for row in api.tasks(kind):
-        langs = row["languages"]
-        table.add_row(row["name"], row["kind"], row["role"], row["metric"],
-                      f"{len(langs)}: {' '.join(langs)}", " ".join(row["local_files"].values()), row["hub"])
-    console.print(table)
+    rows = api.tasks(kind)
+    if resolve_format(fmt) == "json":  # everything api.tasks knows, lists and mappings kept
+        click.echo(json.dumps(rows, indent=1))
+        return
+    rows = [dict(r, task=r["name"], languages=f"{len(r['languages'])}: {' '.join(r['languages'])}",
+                 local_files=" ".join(r["local_files"].values())) for r in rows]
+    print_rows(rows, ("task", "kind", "role", "metric", "languages", "local_files", "hub"), "adapterx tasks", fmt,
+               whole=("task",))
 
 
 @main.command("train")
@@ -225,10 +234,11 @@ def compare_cmd(inter: str | None, target: str, setups: str | None, **kwargs: An
 @click.option("--executor", help="local | submitit (Slurm; pip install 'adapterx[cluster]') [local]")
 @click.option("--seeds", "only_seeds", help="run only these of the file's seeds, e.g. 0 or 0,1")
 @click.option("--setups", "only_setups", help="run only these of the file's setups, e.g. direct,stack")
+@click.option("--quiet", "-q", is_flag=True, help="one progress line and the final table, no per-cell output")
 @common_options
 @handle_errors
 def grid_cmd(experiment: str, dry_run: bool, executor: str | None, only_seeds: str | None,
-             only_setups: str | None, **kwargs: Any) -> None:
+             only_setups: str | None, quiet: bool, **kwargs: Any) -> None:
     """Run an experiment grid (configs/experiments/NAME.yaml): intermediate x target x setup x
     method x seed; finished cells are skipped, failed ones recorded."""
     from adapterx.recipes.grid_plan import load_spec
@@ -240,7 +250,7 @@ def grid_cmd(experiment: str, dry_run: bool, executor: str | None, only_seeds: s
     kwargs["preset"] = kwargs.get("preset") or spec.preset
     cfg = make_config(kwargs, defaults=spec.config)
     api.grid(experiment, dry_run=dry_run, executor=executor, cfg=cfg, command=_command_line(), seeds=seeds,
-             setups=setups)
+             setups=setups, quiet=quiet)
 
 
 def _int_list(value: str | None, option: str) -> list[int] | None:
@@ -300,10 +310,20 @@ def eval_cmd(run_dir: str | None, module_dir: str | None, target: str | None, **
 @click.option("--private", is_flag=True, help="create the repository private")
 @click.option("--revision", help="branch to push to (created if missing) [main]")
 @click.option("--license", "license_", help="license for the model card, e.g. mit, apache-2.0")
+@click.option("--dry-run", is_flag=True, help="upload nothing: write what would be pushed, model card "
+              "(README.md) included, to a local folder to preview offline")
+@click.option("--out", help="folder for --dry-run [push-preview/USER__NAME]")
 @handle_errors
-def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, license_: str | None) -> None:
+def push_cmd(module_dir: str, repo: str, private: bool, revision: str | None, license_: str | None,
+             dry_run: bool, out: str | None) -> None:
     """Upload a module folder (or a run's module/) with a generated model card to the Hub; the
     token comes from `huggingface-cli login` or HF_TOKEN."""
+    if dry_run:
+        from adapterx.hub_share import CARD_FILE, push_preview
+
+        folder = push_preview(module_dir, repo, out=out, revision=revision, license=license_)
+        click.echo(f"dry run, nothing uploaded; {repo} would hold {folder}/ (model card: {folder / CARD_FILE})")
+        return
     click.echo(api.push(module_dir, repo, private=private, revision=revision, license=license_))
 
 
@@ -322,37 +342,36 @@ def cache_group() -> None:
     """The module cache: list entries, prune leftovers, old modules and tokenized features."""
 
 
-def _cache_table(rows: list[dict], title: str, root: str | None = None) -> None:
+def _cache_table(rows: list[dict], title: str, root: str | None = None, fmt: str | None = None) -> None:
     import os
 
-    from rich.table import Table
-
     from adapterx.cache import human_size
-    from adapterx.report.console import console
+    from adapterx.cli_tables import print_rows
 
-    table = Table(title=title)
-    for col in ("task", "method", "key", "base model", "size", "created", "dev", "status", "path"):
-        table.add_column(col)
+    shown = []
     for r in rows:
-        dev = f"{r['dev']:.1f}" if r["dev"] is not None else ""
         kind = "" if r["kind"] == "module" else f"{r['kind']}, "
-        where = os.path.relpath(r["path"], root) if root else r["path"]  # short: relative to the cache
-        table.add_row(r["task"], r["method"], r["key"], r["base_model"], human_size(r["size"]),
-                      r["created"].replace("T", " ")[:16], dev, kind + r["status"], where)
-    console.print(table)
+        shown.append({"task": r["task"], "method": r["method"], "key": r["key"], "base model": r["base_model"],
+                      "size": human_size(r["size"]), "created": r["created"].replace("T", " ")[:16],
+                      "dev": f"{r['dev']:.1f}" if r["dev"] is not None else "", "status": kind + r["status"],
+                      # short: relative to the cache
+                      "path": os.path.relpath(r["path"], root) if root else r["path"]})
+    print_rows(shown, ("task", "method", "key", "base model", "size", "created", "dev", "status", "path"), title,
+               fmt, whole=("task", "key", "path"))
 
 
 @cache_group.command("ls")
 @click.option("--modules-dir", help=MODULES_DIR_HELP)
+@click.option("--format", "fmt", help=FORMAT_HELP)
 @handle_errors
-def cache_ls_cmd(modules_dir: str | None) -> None:
+def cache_ls_cmd(modules_dir: str | None, fmt: str | None) -> None:
     """Where the module cache is, and a table of it: task, method, key, base model, size, created,
     dev score, status."""
     from adapterx.cache import default_modules_dir
 
     modules_dir = modules_dir or default_modules_dir()
-    click.echo(f"module cache: {modules_dir}")
-    _cache_table(api.cache_ls(modules_dir), f"module cache {modules_dir}", modules_dir)
+    click.echo(f"module cache: {modules_dir}", err=fmt in ("plain", "json"))
+    _cache_table(api.cache_ls(modules_dir), f"module cache {modules_dir}", modules_dir, fmt)
 
 
 @cache_group.command("prune")
@@ -377,6 +396,34 @@ def cache_prune_cmd(modules_dir: str | None, incomplete: bool, features: bool, o
     _cache_table(out["removed"], "would remove (dry run)" if dry_run else "removed", modules_dir)
     for row in out["skipped"]:
         click.echo(f"skipped {row['path']}: a running process took it", err=True)
+
+
+@main.command("config")
+@click.option("--list", "list_keys", is_flag=True, help="every config key with its type, default and help")
+@click.option("--format", "fmt", help=FORMAT_HELP)
+@common_options
+@handle_errors
+def config_cmd(list_keys: bool, fmt: str | None, **kwargs: Any) -> None:
+    """Config keys: --list shows each with its default and help; without it, the values a command
+    given the same options, --config file and KEY=VALUE overrides would use."""
+    from adapterx.cli_tables import print_rows
+    from adapterx.configs.listing import config_keys
+
+    if list_keys:
+        print_rows(config_keys(), ("key", "type", "default", "help"), "config keys", fmt, whole=("key",))
+        return
+    rows = [{"key": r["key"], "value": r["default"]} for r in config_keys(make_config(kwargs))]
+    print_rows(rows, ("key", "value"), "resolved config", fmt, whole=("key",))
+
+
+def _explain_overrides() -> None:
+    """Every command that takes KEY=VALUE overrides explains them at the end of its --help."""
+    for command in main.commands.values():
+        if any(p.name == "overrides" for p in command.params):
+            command.epilog = OVERRIDES_HELP
+
+
+_explain_overrides()
 
 
 if __name__ == "__main__":

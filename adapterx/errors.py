@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 
@@ -19,13 +20,32 @@ class AdapterxError(Exception):
         return self.message if not self.hint else f"{self.message}\n  fix: {self.hint}"
 
 
+def close_matches(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to `n` choices that look like a typo of `value` (closest first; case ignored)."""
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        by_lower.setdefault(str(choice).lower(), str(choice))
+    # one wrong letter of a 2-letter language code scores 0.5: short values get a lower bar
+    cutoff = 0.5 if len(str(value)) <= 3 else 0.6
+    found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=n, cutoff=cutoff)
+    return [by_lower[f] for f in found]
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """ "did you mean 'x'? " (or '' when nothing is close), to put in front of a hint."""
+    found = close_matches(value, choices)
+    return f"did you mean {' or '.join(repr(f) for f in found)}? " if found else ""
+
+
 class UnknownChoiceError(AdapterxError):
     """An unknown task, language, method, setup or option value."""
 
     def __init__(self, what: str, value: str, choices: Iterable[str], hint: str | None = None) -> None:
         self.choices = sorted(choices)
+        self.suggestions = close_matches(value, self.choices)
+        guess = did_you_mean(value, self.choices)
         super().__init__(
-            f"unknown {what} {value!r}; valid choices: {', '.join(self.choices)}",
+            f"unknown {what} {value!r}; {guess}valid choices: {', '.join(self.choices)}",
             hint or f"pass one of the valid choices as the {what}",
         )
 

@@ -106,7 +106,9 @@ def _logits(model, features, collator: Collator, batch_size: int, device: torch.
         data = data.select(order)
     loader = DataLoader(data, batch_size=batch_size, collate_fn=collator)
     outs: list[list[np.ndarray]] = [[] for _ in keys]
-    for batch in loader:
+    from adapterx.progress import bar
+
+    for batch in bar(loader, "evaluating", total=len(loader)):
         batch = {k: v.to(device) for k, v in batch.items()}
         result = model(**batch)
         for i, key in enumerate(keys):

@@ -241,3 +241,25 @@ def pull(repo: str, revision: str | None = None, modules_dir: str | Path | None 
         return _install(staging, meta, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def push_preview(module_dir: str | Path, repo: str, out: str | Path | None = None, revision: str | None = None,
+                 license: str | None = None) -> Path:
+    """`push --dry-run`: lay out in `out` (default push-preview/<user>__<name>) exactly what `push`
+    would upload, model card included, with no token and no network; returns that folder."""
+    check_repo_id(repo)
+    folder = Path(module_dir)
+    meta = module_meta(folder)
+    out = Path(out) if out else Path("push-preview") / repo.replace("/", "__")
+    if out.exists() and any(out.iterdir()) and not (out / CARD_FILE).is_file():
+        raise AdapterxError(f"{out} exists and is not an earlier push preview", "choose another folder with --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".push-preview-", dir=out.parent))
+    try:
+        stage(folder, meta, tmp, repo, revision, license)
+        if out.exists():
+            shutil.rmtree(out)  # an earlier preview: replaced whole, like the repository would be
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out

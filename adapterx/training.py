@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_callback import ProgressCallback
 
-from adapterx.configs.run import LR_SCHEDULERS, OPTIMS, SELECTS
+from adapterx.configs.run import LR_SCHEDULERS, OPTIMS, REPORT_TO, SELECTS, check_report_to
 from adapterx.store import DONE_MARKER
 from adapterx.train_state import (OPTIMIZER_FILE, SCALER_FILE, SCHEDULER_FILE, load_state, resumable_checkpoint,
                                   rng_file, rng_state, save_state, set_rng_state)
@@ -50,8 +52,10 @@ class TrainSettings:
     group_by_length: bool = False  # batches of similar length (less padding); single-source data only
     lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
     select: str = "best"  # best: the best epoch on English dev; last: the final weights
+    report_to: str = "none"  # one of REPORT_TO: the Trainer's logging integration (loss curves)
 
 
+LOGS_DIR = ".logs"  # beside .work/: <output or modules>/.logs/<training>, one loss curve per training
 LENGTH_COLUMN = "length"  # the column the Trainer's length-grouped sampler reads
 
 
@@ -217,8 +221,8 @@ def last_complete_checkpoint(folder: Path) -> str | None:
 class _SelectOnDev(TrainerCallback):
     """Score the English dev set after each epoch; keep the best trainable weights in memory."""
 
-    def __init__(self, model: torch.nn.Module, score_fn: Callable[[], float]) -> None:
-        self.model, self.score_fn = model, score_fn
+    def __init__(self, model: torch.nn.Module, score_fn: Callable[[], float], announce: bool = True) -> None:
+        self.model, self.score_fn, self.announce = model, score_fn, announce
         self.best: float | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
         self.history: list[dict] = []
@@ -230,6 +234,11 @@ class _SelectOnDev(TrainerCallback):
         self.model.train(was_training)
         self.history.append({"epoch": round(state.epoch or 0, 3), "step": state.global_step, "dev": score})
         log.info("epoch %.2f: English dev %.2f", state.epoch or 0, score)
+        if self.announce:  # above the progress bar, which tqdm.write keeps intact
+            from tqdm.auto import tqdm
+
+            best = " (best so far)" if self.best is None or score > self.best else ""
+            tqdm.write(f"epoch {state.epoch or 0:.2f}: English dev {score:.2f}{best}", file=sys.stderr)
         if self.best is None or score > self.best:
             self.best = score
             self.best_state = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
@@ -309,6 +318,27 @@ def _peak_memory_mb(device: torch.device, rss: PeakRSS) -> float:
     return rss.peak_mb
 
 
+class _TidyProgress(ProgressCallback):
+    """The Trainer's progress bar, with the loss and learning rate on the bar instead of a raw log
+    dict printed every `logging_steps`."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and self.training_bar is not None and logs:
+            shown = {k: f"{logs[k]:.4g}" for k in ("loss", "learning_rate") if isinstance(logs.get(k), (int, float))}
+            if shown:
+                self.training_bar.set_postfix(shown, refresh=False)
+
+
+def _report_to(settings: TrainSettings) -> list[str]:
+    """The Trainer's `report_to`, after checking its package is installed (else a clear error)."""
+    if settings.report_to not in REPORT_TO:
+        from adapterx.errors import UnknownChoiceError
+
+        raise UnknownChoiceError("training.report_to", settings.report_to, REPORT_TO)
+    check_report_to(settings.report_to)
+    return [] if settings.report_to == "none" else [settings.report_to]
+
+
 def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.device,
                        compute_dtype: torch.dtype, progress: bool = True) -> TrainingArguments:
     """The TrainingArguments of every adapterx training (bf16 autocast where the base computes in
@@ -329,7 +359,8 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         weight_decay=settings.weight_decay, lr_scheduler_type=settings.lr_scheduler,
         logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
         save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
-        report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
+        report_to=_report_to(settings), logging_dir=str(work_dir.parent.parent / LOGS_DIR / work_dir.name),
+        disable_tqdm=not progress, remove_unused_columns=False,
         dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
         gradient_checkpointing=settings.gradient_checkpointing, optim=settings.optim,
         group_by_length=settings.group_by_length, length_column_name=LENGTH_COLUMN,
@@ -360,6 +391,9 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     `callbacks` join the Trainer's (e.g. a per-epoch batch plan); `dev_size`: the dev examples
     `score_fn` scores (a small one is warned about when it picks the epoch); `regularizer()`,
     when given, is added to every batch's loss."""
+    from adapterx.progress import enabled
+
+    progress = progress and enabled() is not False  # ADAPTERX_PROGRESS=0 (e.g. a quiet grid): no bar
     if settings.select not in SELECTS:
         from adapterx.errors import UnknownChoiceError
 
@@ -374,7 +408,7 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
         else:  # one item = one whole batch (multi-source training): nothing to group
             settings = dataclasses.replace(settings, group_by_length=False)
     args = training_arguments(settings, work_dir, device, compute_dtype, progress)
-    selector = _SelectOnDev(model, score_fn) if score_fn else None
+    selector = _SelectOnDev(model, score_fn, announce=progress) if score_fn else None
     trainer = _ModuleTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              callbacks=([selector] if selector else []) + list(callbacks or []) or None)
     trainer.selector = selector
@@ -383,6 +417,9 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)
+    else:  # the bar, without a raw log dict printed under it every `logging_steps`
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(_TidyProgress())
     # every file read back first: a damaged checkpoint is dropped with a warning, not a traceback
     resume = resumable_checkpoint(work_dir, last_complete_checkpoint, DONE_MARKER,
                                   RESUME_FILES + (rng_file(args.process_index, args.world_size),))

@@ -17,6 +17,15 @@ def _quiet() -> None:
     quiet_libraries()
 
 
+@pytest.fixture(autouse=True)
+def _no_hub_probe(monkeypatch) -> None:
+    """Tests never probe the network; each starts with no remembered probe result."""
+    from adapterx import hub_probe
+
+    monkeypatch.setenv(hub_probe.PROBE_ENV, "0")
+    monkeypatch.setattr(hub_probe, "_state", {})
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A tiny XLM-R (2 layers, hidden 64) with a tokenizer trained on the shipped sample data."""

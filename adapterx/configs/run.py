@@ -30,6 +30,7 @@ MAX_INT = 2**31 - 1
 # The same names adapterx.backbone resolves (kept here so that building a config needs no torch;
 # a test keeps them equal).
 QUANTS = ("none", "8bit", "4bit")
+REPORT_TO = ("none", "tensorboard", "wandb")  # the Trainer integrations `training.report_to` may name
 DTYPES = ("auto", "fp32", "bf16")
 EVAL_SPLITS = ("test", "dev")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
@@ -41,27 +42,37 @@ LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "cons
 SELECTS = ("best", "last")
 
 
+def check_report_to(report_to: str) -> None:
+    """An error naming the pip package when `report_to`'s integration is not installed."""
+    import importlib.util
+
+    needs = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}.get(report_to, ())
+    if needs and not any(importlib.util.find_spec(m) for m in needs):
+        raise AdapterxError(f"training.report_to={report_to} needs the {needs[0]} package, which is not installed",
+                            f"pip install {needs[0]}, or set training.report_to=none")
+
+
 @dataclass
 class TrainingConfig:
     """Trainer hyperparameters; `None` means the task's default (adapterx.tasks.definitions)."""
 
     learning_rate: float | None = field(default=None, metadata={"help": "None: the method default (bottleneck 1e-4, lora 5e-4, full 1e-5)"})
     epochs: float | None = field(default=None, metadata={"help": "None: task default"})
-    batch_size: int = 16
-    eval_batch_size: int = 64
-    grad_accum: int = 1
+    batch_size: int = field(default=16, metadata={"help": "per-device training batch size"})
+    eval_batch_size: int = field(default=64, metadata={"help": "batch size for evaluation and prediction"})
+    grad_accum: int = field(default=1, metadata={"help": "gradient accumulation steps (effective batch = batch_size x grad_accum)"})
     max_seq_length: int | None = field(default=None, metadata={"help": "None: task default"})
     doc_stride: int | None = field(default=None, metadata={"help": "QA window overlap; None: task default"})
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    max_train_examples: int | None = None
+    warmup_ratio: float = field(default=0.1, metadata={"help": "share of the steps with a linear learning-rate warmup, in [0, 1)"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    max_train_examples: int | None = field(default=None, metadata={"help": "cap on training examples (None: all)"})
     max_eval_examples: int | None = field(default=None, metadata={"help": "per language"})
-    max_dev_examples: int | None = 2000
-    n_best: int = 20
-    max_answer_length: int = 30
-    logging_steps: int = 50
-    save_checkpoints: bool = True
-    gradient_checkpointing: bool = False
+    max_dev_examples: int | None = field(default=2000, metadata={"help": "cap on English dev examples scored for model selection (None: all)"})
+    n_best: int = field(default=20, metadata={"help": "QA: start/end candidates considered per window"})
+    max_answer_length: int = field(default=30, metadata={"help": "QA: longest answer span, in tokens"})
+    logging_steps: int = field(default=50, metadata={"help": "log the training loss every N steps"})
+    save_checkpoints: bool = field(default=True, metadata={"help": "checkpoint each epoch, so an interrupted training resumes"})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "recompute activations in the backward pass (less memory, slower)"})
     optim: str = field(default="adamw_torch", metadata={
         "help": "adamw_torch | adamw_torch_fused (GPU: faster, same update) | adamw_bnb_8bit (8-bit state)"})
     group_by_length: bool = field(default=False, metadata={
@@ -71,13 +82,18 @@ class TrainingConfig:
     select: str = field(default="best", metadata={
         "help": "best: keep the epoch with the best English dev score | last: keep the final "
                 "weights (dev is still scored each epoch)"})
+    report_to: str = field(default="none", metadata={
+        "help": "none | tensorboard | wandb: the Trainer's logging integration, a loss curve per training "
+                "under <output or modules-dir>/.logs/ (needs that package installed)"})
 
     def __post_init__(self) -> None:
         from adapterx.errors import UnknownChoiceError
 
-        for name, choices in (("optim", OPTIMS), ("lr_scheduler", LR_SCHEDULERS), ("select", SELECTS)):
+        for name, choices in (("optim", OPTIMS), ("lr_scheduler", LR_SCHEDULERS), ("select", SELECTS),
+                              ("report_to", REPORT_TO)):
             if getattr(self, name) not in choices:
                 raise UnknownChoiceError(f"training.{name}", getattr(self, name), choices)
+        check_report_to(self.report_to)  # at config build, not after the model has loaded
         for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
             if getattr(self, name) < 1:
                 raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")
@@ -120,8 +136,8 @@ class RetrievalSettings:
         "help": "which layer (read per `layer_index`); None: XTREME's scripts' --specific_layer "
                 "(adapterx.recipes.retrieval.xtreme_layer)"})
     sweep: bool = field(default=False, metadata={"help": "score every layer and report each"})
-    max_seq_length: int = 512
-    batch_size: int = 64
+    max_seq_length: int = field(default=512, metadata={"help": "retrieval: longest sentence, in tokens"})
+    batch_size: int = field(default=64, metadata={"help": "retrieval: sentences embedded per batch"})
     pool: str | None = field(default=None, metadata={
         "help": "mean (over all real tokens, CLS/SEP included) or cls (the first token); None: "
                 "XTREME's scripts: mean for Tatoeba, cls for BUCC"})
@@ -148,27 +164,28 @@ class RetrievalSettings:
 class RunConfig:
     """Everything that decides what a command computes (and therefore its cache keys)."""
 
-    model: str = "xlm-roberta-large"
-    method: str = "bottleneck"
-    quant: str = "none"
-    dtype: str = "auto"
-    device: str = "auto"
-    data_dir: str | None = None
-    output: str = "runs"
+    model: str = field(default="xlm-roberta-large", metadata={"help": "Hugging Face model name or local folder (--model)"})
+    method: str = field(default="bottleneck", metadata={"help": "bottleneck | lora | full (--method)"})
+    quant: str = field(default="none", metadata={"help": "none | 8bit | 4bit: the frozen base quantized with bitsandbytes (--quant)"})
+    dtype: str = field(default="auto", metadata={"help": "fp32 | bf16 | auto (--dtype)"})
+    device: str = field(default="auto", metadata={"help": "auto | cpu | cuda | cuda:N | mps (--device)"})
+    data_dir: str | None = field(default=None, metadata={"help": "read datasets from local files in their original formats (--data-dir); None: the Hub"})
+    output: str = field(default="runs", metadata={"help": "runs folder (--output)"})
     # the shared user cache (adapterx.cache.default_modules_dir), not a folder of the working directory
-    modules_dir: str = field(default_factory=default_modules_dir)
-    seed: int = 0
+    modules_dir: str = field(default_factory=default_modules_dir, metadata={
+        "help": "module cache folder (--modules-dir); default $ADAPTERX_HOME/modules or ~/.cache/adapterx/modules"})
+    seed: int = field(default=0, metadata={"help": "random seed (--seed)"})
     # The seed of the intermediate modules; None: `seed`. Pinning it (module_seed=0) trains each
     # intermediate module once and reuses it for every target seed, so a seed grid then measures
     # the spread of target training only (and retrieval scores, which train nothing, run once).
-    module_seed: int | None = None
-    eval_split: str = "test"
-    langs: list[str] | None = None
-    trust_remote_code: bool = False
+    module_seed: int | None = field(default=None, metadata={"help": "seed of the intermediate modules; None: `seed` (pin it to reuse modules across target seeds)"})
+    eval_split: str = field(default="test", metadata={"help": "test | dev: the split zero-shot scores are computed on (--eval-split)"})
+    langs: list[str] | None = field(default=None, metadata={"help": "evaluation languages (--langs); None: all of the target's"})
+    trust_remote_code: bool = field(default=False, metadata={"help": "let transformers run the model repository's own code"})
     # `auto`: a target head starts from the first intermediate module's head of the same kind and
     # label set (SIQa -> COPA, MNLI -> XNLI, SQuAD -> TyDiQA), as continued training would;
     # `fresh`: a new random head.
-    head_init: str = "auto"
+    head_init: str = field(default="auto", metadata={"help": "auto: the target head starts from a matching intermediate head; fresh: a new random head"})
     # classification / multiple-choice heads: pooling (cls | mean) and dropout
     head: HeadSettings = field(default_factory=HeadSettings)
     # `training` trains what the command is about (the module of `train`, the target of `fuse`);
@@ -274,6 +291,23 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
+def _key_hint(key: str, valid: list[str], prefix: str) -> str:
+    """Up to 3 keys close to a mistyped one (matched whole and by their last part), not all 100."""
+    from adapterx.errors import close_matches
+
+    leaves: dict[str, list[str]] = {}
+    for full in valid:
+        leaves.setdefault(full, []).append(full)
+        leaves.setdefault(full.rpartition(".")[2], []).append(full)
+    # initials too: `lr` -> learning_rate, `bs` -> batch_size
+    initials = [leaf for leaf in leaves if "_" in leaf and "".join(w[:1] for w in leaf.split("_")) == key]
+    found = [full for near in initials + close_matches(key, leaves, n=3) for full in leaves[near]]
+    found.sort(key=lambda f: not f.startswith("training."))  # a bare key means `training`
+    found = list(dict.fromkeys(f"{prefix}{f}" for f in found))[:3]
+    guess = f"did you mean {' or '.join(filter(None, [', '.join(found[:-1]), found[-1]]))}? " if found else ""
+    return f"{guess}`adapterx config --list` shows the valid keys with their defaults and help"
+
+
 def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> Any:
     """Set (dotted) keys on a nested dataclass, type-checked; unknown keys list the valid ones.
 
@@ -302,8 +336,7 @@ def apply_overrides(obj: Any, overrides: dict[str, Any], prefix: str = "") -> An
                 continue
             valid = sorted(list(set(hints) - nested) + [f"{n}.{k}" for n in nested
                                                          for k in _field_types(type(getattr(obj, n)))])
-            raise AdapterxError(f"unknown config key {prefix}{raw_key!r}",
-                                f"valid keys: {', '.join(valid)}")
+            raise AdapterxError(f"unknown config key {prefix + raw_key!r}", _key_hint(key, valid, prefix))
         setattr(obj, head, _coerce(value, hints[head], f"{prefix}{head}"))
     post_init = getattr(obj, "__post_init__", None)
     if post_init is not None:

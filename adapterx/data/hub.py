@@ -34,13 +34,6 @@ def local_alternative(task: str, lang: str | None = None) -> str:
     return "pass --data-dir DIR with " + ", ".join(f"DIR/{f}" for f in files)
 
 
-def _offline_env() -> str | None:
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
-        if os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}:
-            return name
-    return None
-
-
 _UNREACHABLE_TYPES = {"ConnectionError", "ConnectError", "Timeout", "TimeoutException",
                       "ConnectTimeout", "ReadTimeout", "OfflineModeIsEnabled",
                       "LocalEntryNotFoundError", "ProxyError", "NetworkError", "TimeoutError",
@@ -76,9 +69,11 @@ def _translate(exc: Exception, task: str, where: str, lang: str) -> Exception | 
         return HubUnreachableError(
             f"cannot load {where} from the Hugging Face Hub: it is a script-based dataset, "
             f"which datasets>=4 refuses to run ({text})", hint)
-    offline = _offline_env()
+    from adapterx.hub_probe import check_hub
+
+    offline = check_hub()
     if _is_unreachable(exc) or (offline and isinstance(exc, OSError)):
-        why = f"offline mode is on ({offline}=1) and it is not cached" if offline else text
+        why = f"{offline}, and it is not in the local cache" if offline else text
         return HubUnreachableError(
             f"the Hugging Face Hub is unreachable for dataset {where}: {why}", hint)
     if type(exc).__name__ in {"DatasetNotFoundError", "DataFilesNotFoundError"}:
@@ -158,6 +153,9 @@ def _read_split(source: HubSource, task: str, config: str | None, hub_split: str
     kwargs: dict = {"cache_dir": None if cache_dir is None else str(cache_dir)}
     if source.revision is not None:
         kwargs["revision"] = source.revision
+    from adapterx.hub_probe import check_hub
+
+    check_hub()  # an unreachable Hub: offline mode (the cache still serves), no minute of retries
     try:
         import datasets  # imported late: heavy, and only needed when reading from the Hub
 

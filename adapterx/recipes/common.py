@@ -31,7 +31,8 @@ def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,
         weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
         save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing,
-        optim=t.optim, group_by_length=t.group_by_length, lr_scheduler=t.lr_scheduler, select=t.select)
+        optim=t.optim, group_by_length=t.group_by_length, lr_scheduler=t.lr_scheduler, select=t.select,
+        report_to=t.report_to)
 
 
 def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
@@ -44,7 +45,7 @@ def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
 
 # Settings that change how often we log or save, or how fast, not what is learned: kept out of
 # cache keys so that changing them reuses finished work.
-TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing")
+TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing", "report_to")
 EVAL_NOT_IN_KEY = ("batch_size",)
 # Later settings enter cache keys only when changed, so modules trained before they existed keep
 # their keys (their value then was the default).

@@ -36,6 +36,9 @@ class SetupSpec:
     uses_inter: bool = True  # False: the setup runs without intermediate tasks (direct, full-direct)
     method: str | None = None  # the method the setup implies; overrides --method for its run
     about: str = ""
+    # one run (row `setup:task`) per intermediate task: full fine-tuning has no modules to stack,
+    # so `--inter squad,mnli` means one full-stilts model per intermediate task
+    per_inter: bool = False
 
 
 SETUP_RUNNERS: dict[str, SetupSpec] = {}
@@ -93,7 +96,7 @@ register_setup("sequential", SetupSpec(_sequential, about="one intermediate modu
 register_setup("fuse", SetupSpec(_fuse, about="AdapterFusion (LoRA fusion with --method lora)"))
 register_setup("lora-fusion", SetupSpec(_fuse, method="lora", about="fuse over LoRA modules"))
 register_setup("merge", SetupSpec(_merge, method="lora", about="LoRA modules merged, target LoRA on top"))
-register_setup("full-stilts", SetupSpec(_finetune, method="full",
+register_setup("full-stilts", SetupSpec(_finetune, method="full", per_inter=True,
                                         about="full fine-tuning: intermediate task, then target"))
 register_setup("full-direct", SetupSpec(_finetune, uses_inter=False, method="full",
                                         about="full fine-tuning on the target only"))
@@ -155,6 +158,19 @@ def _message(error: BaseException) -> str:
     return str(error) if isinstance(error, AdapterxError) else f"{type(error).__name__}: {error}"
 
 
+def _runs(names: list[str], inter: list[str]) -> list[tuple[str, list[str]]]:
+    """(row name, intermediate tasks) of each run: a `per_inter` setup over several intermediate
+    tasks runs once per task, as `setup:task`."""
+    runs: list[tuple[str, list[str]]] = []
+    for name in names:
+        spec = SETUP_RUNNERS[name]
+        if spec.per_inter and len(inter) > 1:
+            runs += [(f"{name}:{task}", [task]) for task in inter]
+        else:
+            runs.append((name, list(inter) if spec.uses_inter else []))
+    return runs
+
+
 def run_compare(inter: list[str], target: str, setups: list[str] | str | None, cfg: RunConfig,
                 command: str = "") -> dict:
     """Run each setup (direct always), print one table, write compare.json + compare.md; returns
@@ -172,10 +188,9 @@ def run_compare(inter: list[str], target: str, setups: list[str] | str | None, c
         trainable_task(name)
     names = resolve_setups(setups, inter)
     rows = []
-    for name in names:
-        spec = SETUP_RUNNERS[name]
+    for name, run_inter in _runs(names, inter):
+        spec = SETUP_RUNNERS[name.partition(":")[0]]
         run_cfg = dataclasses.replace(cfg, method=spec.method) if spec.method else cfg
-        run_inter = list(inter) if spec.uses_inter else []
         console.rule(f"compare {task.name}: {name}")
         try:
             results, error = spec.run(run_inter, task.name, run_cfg, command), None

@@ -60,6 +60,39 @@ def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
     return model, bb, comp, inter
 
 
+def _evaluate_base(cfg: RunConfig, target: str | None, command: str, model: str | None) -> dict:
+    """`adapterx eval --model X --target T` with no module: the base encoder itself, which only a
+    retrieval target can score (the others need a trained head)."""
+    if target is None:
+        raise AdapterxError("pass --run DIR, --module DIR, or --target T (with --model) to score a base model")
+    task = get_task(target)
+    if task.kind != "retrieval":
+        raise AdapterxError(f"{task.name} needs a trained head: a base model alone scores retrieval targets only "
+                            "(bucc, tatoeba)", f"train one with `adapterx direct --target {task.name}`, or pass "
+                                               "--module DIR / --run DIR")
+    from adapterx.recipes.retrieval import run_retrieval
+
+    return run_retrieval([], task, dataclasses.replace(cfg, model=model or cfg.model), command, modules=[])
+
+
+def as_the_run_was(cfg: RunConfig, saved: dict) -> RunConfig:
+    """`cfg` with the run's own data folder and sequence settings where the command gave none: a run
+    trained on local files (or --preset tiny) is evaluated on the same data, not on the Hub."""
+    from adapterx.report.console import console
+
+    changes: dict = {}
+    data_dir = saved.get("data_dir")
+    if cfg.data_dir is None and data_dir and Path(data_dir).is_dir():
+        changes["data_dir"] = data_dir
+        console.print(f"data: {data_dir} (the run's --data-dir; pass --data-dir to use another)")
+    trained = saved.get("training") or {}
+    seq = {k: trained[k] for k in ("max_seq_length", "doc_stride")
+           if getattr(cfg.training, k) is None and trained.get(k) is not None}
+    if seq:
+        changes["training"] = dataclasses.replace(cfg.training, **seq)
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
 @applies_policy
 def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = None,
                   target: str | None = None, command: str = "", model: str | None = None) -> dict:
@@ -67,10 +100,14 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
 
     The base model is the one the module was trained on, unless `model` names another (which is
     then checked against the module's fingerprint)."""
-    if bool(run) == bool(module):
-        raise AdapterxError("pass exactly one of --run DIR or --module DIR")
+    if run and module:
+        raise AdapterxError("pass one of --run DIR or --module DIR, not both")
+    if not run and not module:
+        return _evaluate_base(cfg, target, command, model)
     folder = Path(run) / "module" if run else Path(module)
     meta = read_meta(folder)
+    if run and meta.get("config"):
+        cfg = as_the_run_was(cfg, meta["config"])
     if target is None and "tasks" in meta:  # a multi-task module has no one task to default to
         raise AdapterxError(f"{folder} is a multi-task module ({', '.join(meta['tasks'])})",
                             f"pass --target, e.g. --target {meta['tasks'][0]}")

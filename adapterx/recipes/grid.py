@@ -13,11 +13,15 @@ done twice and an interruption loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -100,9 +104,10 @@ def plan_table(cells: list[Cell], keys: dict[Cell, str], state: dict) -> Table:
 
 def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | None = None,
              command: str = "", seeds: list[int] | None = None, setups: list[str] | None = None,
-             intermediate: list[str] | None = None) -> dict:
+             intermediate: list[str] | None = None, quiet: bool = False) -> dict:
     """Plan (and unless `dry_run`, run) the grid, or only its `seeds` / `setups` / `intermediate`
-    tasks when given; returns the state dict written to state.json."""
+    tasks when given; returns the state dict written to state.json. `quiet`: one progress line and
+    the final table, none of the cells' own output."""
     spec = restrict(load_spec(path), seeds, setups, intermediate)
     executor = executor or spec.executor
     if executor not in EXECUTORS:
@@ -115,9 +120,10 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
     modules = module_trainings(todo, base.module_seed)
     # translate-test reuses the direct run's training; retrieval targets are never trained
     trained_targets = [c for c in todo if _trains(c) and c.setup != "translate-test"]
-    console.print(plan_table(cells, keys, state))
-    for note in notes:
-        console.print(f"[dim]{escape(note)}[/]")
+    if not quiet:
+        console.print(plan_table(cells, keys, state))
+        for note in notes:
+            console.print(f"[dim]{escape(note)}[/]")
     console.print(f"{len(cells)} cells, {len(cells) - len(todo)} done, {len(todo)} to run: "
                   f"at most {len(modules)} intermediate-module trainings (cached ones are reused) and "
                   f"{len(trained_targets)} target trainings")
@@ -130,7 +136,8 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
 
         outcomes = run_with_submitit(spec, base, todo, sorted(modules), command)
     else:
-        outcomes = _run_local(todo, base, keys, state, where, spec, command)
+        with _quiet_cells(quiet) as bar_console:
+            outcomes = _run_local(todo, base, keys, state, where, spec, command, bar_console)
     state = save_cells(where, spec.name, outcomes, str(path))
     summary["cells"] = state
     failed = [label for label, r in state.items() if r.get("status") == "failed" and label in summary["planned"]]
@@ -138,7 +145,41 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
     console.print(f"grid {spec.name}: {done}/{len(cells)} cells done, {len(failed)} failed; state: {where}")
     for label in failed:
         console.print(f"  [red]failed[/] {label}: {escape(state[label].get('error', ''))}")
+    if quiet:  # the one table a quiet grid prints
+        from adapterx.cli_tables import print_rows
+
+        rows = [{"cell": c.label, "status": state.get(c.label, {}).get("status", "not run"),
+                 "average": _fmt(state.get(c.label, {}).get("average")),
+                 "results": state.get(c.label, {}).get("results") or ""} for c in cells]
+        print_rows(rows, ("cell", "status", "average", "results"), f"grid {spec.name}", None,
+                   whole=("cell", "results"))
     return summary
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+@contextlib.contextmanager
+def _quiet_cells(quiet: bool) -> Iterator[Console]:
+    """The console the progress line uses; with `quiet`, the cells' own output (tables, training
+    bars, progress bars) is silenced meanwhile and the line goes to its own console."""
+    if not quiet:
+        yield console
+        return
+    from adapterx.progress import PROGRESS_ENV
+
+    before = os.environ.get(PROGRESS_ENV)
+    os.environ[PROGRESS_ENV] = "0"  # Trainer and evaluation bars off (adapterx.progress)
+    console.quiet = True
+    try:
+        yield Console(stderr=True, highlight=False)
+    finally:
+        console.quiet = False
+        if before is None:
+            os.environ.pop(PROGRESS_ENV, None)
+        else:
+            os.environ[PROGRESS_ENV] = before
 
 
 def _trains(cell: Cell) -> bool:
@@ -148,7 +189,7 @@ def _trains(cell: Cell) -> bool:
 
 
 def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: dict, where: Path,
-               spec: GridSpec, command: str) -> dict:
+               spec: GridSpec, command: str, bar_console: Console | None = None) -> dict:
     """Sequential executor with a live progress line (done / failed / ETA); state saved per cell."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -156,7 +197,7 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
     failed = 0
     columns = (TextColumn("[bold]grid[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("failed: {task.fields[failed]}"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=bar_console or console, transient=False) as progress:
         bar = progress.add_task(spec.name, total=len(todo), failed=0)
         for cell in todo:
             progress.update(bar, description=f"{spec.name}: running {cell.label}")
@@ -178,7 +219,7 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
                     log.warning("grid cell %s failed:\n%s", cell.label, traceback.format_exc())
                 record = {"status": "failed", "key": keys[cell], "error": message,
                           "seconds": round(time.time() - start, 1)}
-                console.print(f"[red]cell {cell.label} failed[/]: {escape(message)}")
+                (bar_console or console).print(f"[red]cell {cell.label} failed[/]: {escape(message)}")
             outcomes[cell.label] = record
             save_cells(where, spec.name, {cell.label: record})
             progress.update(bar, advance=1, failed=failed)

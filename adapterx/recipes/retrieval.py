@@ -102,7 +102,9 @@ def embed(bb: Backbone, texts: list[str], layers: list[int], max_length: int, ba
     bb.model.eval()
     out: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
     order = np.argsort([len(t) for t in texts])  # similar lengths per batch: less padding
-    for start in range(0, len(texts), batch_size):
+    from adapterx.progress import bar
+
+    for start in bar(range(0, len(texts), batch_size), f"embedding {len(texts)} sentences"):
         idx = order[start:start + batch_size]
         enc = bb.tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length,
                            padding=True, return_tensors="pt").to(bb.device)

@@ -84,6 +84,30 @@ def _frame(i: int, j: int) -> Rectangle:
     return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6)
 
 
+def chance_level(target: str) -> float | None:
+    """The score of a uniform guess for accuracy targets (100 / choices or labels); None for F1
+    and retrieval metrics, where guessing scores about 0."""
+    from adapterx.errors import AdapterxError
+    from adapterx.tasks import get_task
+
+    try:
+        task = get_task(target)
+    except AdapterxError:
+        return None
+    if task.metric != "accuracy" or task.kind not in ("classification", "multiple_choice"):
+        return None
+    n = task.num_choices if task.kind == "multiple_choice" else len(task.labels)
+    return 100.0 / n if n > 1 else None
+
+
+def y_top(top: float, chance: float | None) -> float:
+    """Upper y limit: a quarter of head room above the highest bar (and the chance line) for the
+    legend, capped near 100 (scores are percentages: the old top * 1.2 drew up to 120), never an
+    empty range."""
+    high = max([t for t in (top, chance or 0.0) if math.isfinite(t)] or [0.0])
+    return min(115.0, high * 1.25) if high > 0 else 1.0
+
+
 def language_bars(summaries: list[dict], target: str, path: Path) -> Path:
     """Per-language bars of every configuration of `target`, with CI error bars when known."""
     mine = [s for s in summaries if s["target"] == target]
@@ -110,7 +134,10 @@ def language_bars(summaries: list[dict], target: str, path: Path) -> Path:
                yerr=np.array([low, high]) if has_ci else None, capsize=2 if has_ci else 0)
     ax.set_xticks(x, langs)
     ax.set_ylabel(mine[0]["metric"] or "score")
-    ax.set_ylim(0, top * 1.2)  # head room for the legend above the bars
+    chance = chance_level(target)
+    if chance is not None:  # what guessing scores: bars near it learned nothing
+        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance ({chance:.0f})")
+    ax.set_ylim(0, y_top(top, chance))
     ax.set_title(f"{target}: zero-shot score per language (error bars: 95% bootstrap CI)", fontsize=10)
     ax.legend(fontsize=7, ncol=min(4, len(mine)), loc="upper center")
     fig.tight_layout()
