@@ -73,6 +73,7 @@ def test_module_from_another_base(run_cli, other_tiny_model, tmp_path):
     _fails_cleanly(result, "trained on base model", "--model")
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_hub_unreachable_names_local_alternatives(run_cli, tiny_model, tmp_path):
     offline = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     result = CliRunner().invoke(main, ["train", "--task", "mnli", "--model", str(tiny_model), "--device", "cpu",

@@ -44,6 +44,7 @@ def comparison(cfg):
                        command="adapterx compare ...")
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_rows_and_deltas_against_direct(comparison):
     rows = {row["setup"]: row for row in comparison["rows"]}
     assert [r["setup"] for r in comparison["rows"]] == ["direct", "stack", "broken", "fuse", "full-stilts",

@@ -100,6 +100,7 @@ def test_grid_skips_done_cells_reruns_changed_ones_and_records_failures(make_cfg
     assert state["xcopa/direct/bottleneck/s0"]["status"] == "done"  # the grid went on
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_interrupted_grid_keeps_finished_cells(make_cfg, tmp_path, monkeypatch):
     path = _spec(tmp_path, seeds=[0, 1])
     cfg = make_cfg(langs=["et"])

@@ -117,6 +117,7 @@ def test_killed_during_a_checkpoint_save_resumes_from_the_last_complete_one(tiny
     _same_outcome(_results(root), clean_results)
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_two_processes_needing_one_module_train_it_once(tiny_model, tmp_path):
     cmd = [sys.executable, "-m", "adapterx.cli", "train", "--task", "mnli", "--model", str(tiny_model),
            "--data-dir", str(TINY_DATA), "--device", "cpu", "--modules-dir", str(tmp_path / "modules"),

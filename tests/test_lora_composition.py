@@ -101,6 +101,7 @@ def test_lora_fusion_gradients_reach_only_fusion_and_head(make_cfg):
     assert reached <= trainable
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_lora_fusion_run_saves_loads_and_re_evaluates(make_cfg):
     cfg = make_cfg(method="lora", langs=["de", "sw"], eval_split="dev")
     results = fuse("mnli,copa", "xnli", cfg=cfg)
@@ -156,6 +157,7 @@ def test_sparsifying_merges_run_on_the_updates(make_cfg, how):
     assert torch.isfinite(delta).all() and delta.abs().sum() > 0
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_merge_run_records_how_and_re_evaluates(make_cfg):
     cfg = make_cfg(method="lora", langs=["de"], eval_split="dev",
                    **{"merge__how": "ties", "merge__weights": "0.7,0.3"})

@@ -106,6 +106,7 @@ def _cfg(tiny_model, data_dir, tmp_path, **overrides):
     return build_config(overrides={**base, **overrides})
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_mixed_and_mlm_modules_train_and_get_their_own_keys(tiny_model, data_dir, tmp_path):
     plain = train("mnli", cfg=_cfg(tiny_model, data_dir, tmp_path))
     mixed = train("mnli", cfg=_cfg(tiny_model, data_dir, tmp_path, **{"mix.langs": "de,fr", "mix.ratio": 0.5}))

@@ -3,6 +3,8 @@ uninterrupted run ends."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -30,6 +32,7 @@ def _meta(modules: Path) -> dict:
     return json.loads((folder / "adapterx.json").read_text())
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_sigkill_then_resume_matches_uninterrupted(tiny_model, tmp_path):
     clean = tmp_path / "clean"
     subprocess.run(_command(tiny_model, clean), check=True, env=_env(), capture_output=True)

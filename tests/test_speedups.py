@@ -302,6 +302,7 @@ def test_train_cost_lora_variants(tiny_model, tmp_path, benchmarks_path):
     assert targets["lora-qv"] == {"query", "value"}
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_compare_peer_reports_paired_round_ratios(tiny_model, tmp_path, benchmarks_path):
     import compare_peer
 

@@ -33,6 +33,7 @@ def test_example_text_per_kind():
         example_text({}, "speech")
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_suggest_ranks_tasks_and_correlates_with_measured_deltas(make_cfg, tmp_path):
     cfg = make_cfg(method="lora", langs=["et"])
     result = api.suggest("xcopa", inter="siqa,mnli,squad", cfg=cfg, n_examples=16)

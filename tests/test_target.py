@@ -85,6 +85,7 @@ def test_direct_and_full_stilts_xnli(make_cfg):
     assert full["trainable_params"] > results["trainable_params"] * 10
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_stack_reuses_the_module_train_made(make_cfg, capsys):
     cfg = make_cfg(langs=["et"])
     path = train("copa", cfg=cfg)  # `training.*` settings == the `inter.*` settings of make_cfg
