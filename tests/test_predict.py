@@ -29,6 +29,8 @@ def _predict_cli(*args: str):
     return CliRunner().invoke(main, ["predict", "--device", "cpu", *args])
 
 
+# `heavy` (over 4 s: a training each; deselected by default where pyproject registers the marker)
+@pytest.mark.heavy
 def test_run_predicts_its_own_predictions_from_python_and_cli(make_cfg, tmp_path):
     cfg = make_cfg(langs=["de"], eval_split="dev")
     direct("xnli", cfg=cfg)
@@ -72,6 +74,7 @@ def test_run_predicts_its_own_predictions_from_python_and_cli(make_cfg, tmp_path
     assert result.exit_code == 2 and "one of --run DIR or --module DIR" in result.output
 
 
+@pytest.mark.heavy
 def test_module_predicts_what_eval_module_wrote(make_cfg, tmp_path):
     cfg = make_cfg(langs=["en"])
     module = train("squad", cfg=cfg)
