@@ -19,3 +19,8 @@ __all__ = ["__version__", "compare", "direct", "evaluate", "finetune", "fuse", "
 from adapterx.api import cache_ls, cache_prune, pull, push  # noqa: E402
 
 __all__ += ["cache_ls", "cache_prune", "pull", "push"]
+
+# a trained run or module back as a model that predicts
+from adapterx.api import load  # noqa: E402
+
+__all__ += ["load"]

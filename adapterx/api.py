@@ -298,3 +298,13 @@ def tasks(kind: str | None = None) -> list[dict]:
                          "translate_test": (f"{task.name}-translate-test/test.{{lang}}.{task.translate_test.ext}"
                                             if task.translate_test else None)})
     return rows
+
+
+def load(path: str | Path, device: str = "auto", dtype: str = "auto", model: str | None = None,
+         target: str | None = None):
+    """A run folder or a module folder built on its base model, ready to predict:
+    `adapterx.load("runs/xnli/direct-...").predict([("A man sleeps.", "Nobody sleeps.")])`
+    (adapterx.assemble.load; input and output fields per task kind in adapterx.predict)."""
+    from adapterx.assemble import load as load_folder
+
+    return load_folder(path, device=device, dtype=dtype, model=model, target=target)

@@ -337,6 +337,33 @@ def pull_cmd(repo: str, revision: str | None, modules_dir: str | None) -> None:
     click.echo(str(api.pull(repo, revision=revision, modules_dir=modules_dir)))
 
 
+@main.command("predict")
+@click.option("--run", "run_dir", help="a run folder written by fuse / stack / direct / ...")
+@click.option("--module", "module_dir", help="a module folder written by train")
+@click.option("--input", "input_file", required=True,
+              help="a .jsonl file (fields per task kind) or a text file, one input per line "
+                   "(a tab between the two texts of a pair, or between question and context)")
+@click.option("--output", help="JSON-lines file to write [stdout]")
+@click.option("--model", help="the base model's folder or Hub name, when the recorded one is not reachable")
+@click.option("--target", help="the task to predict (a multi-task module's head; tatoeba / bucc: sentence vectors)")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N")
+@click.option("--dtype", default="auto", show_default=True, help="fp32 | bf16 | auto")
+@handle_errors
+def predict_cmd(run_dir: str | None, module_dir: str | None, input_file: str, output: str | None,
+                model: str | None, target: str | None, device: str, dtype: str) -> None:
+    """Predict with a trained run or module: labels and probabilities, chosen answers, answer
+    spans, tags, or sentence vectors, one JSON line per input."""
+    if bool(run_dir) == bool(module_dir):
+        raise AdapterxError("pass one of --run DIR or --module DIR", "e.g. adapterx predict --run runs/xnli/... "
+                                                                     "--input texts.txt")
+    from adapterx.predict import predict_file
+
+    count = predict_file(run_dir or module_dir, input_file, output, model=model, target=target, device=device,
+                         dtype=dtype)
+    if output:
+        click.echo(f"{count} predictions: {output}", err=True)
+
+
 @main.group("cache")
 def cache_group() -> None:
     """The module cache: list entries, prune leftovers, old modules and tokenized features."""

@@ -119,44 +119,69 @@ def _logits(model, features, collator: Collator, batch_size: int, device: torch.
     return outs
 
 
-def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalSettings,
-             device: torch.device, lang: str = "en") -> EvalResult:
-    """Zero-shot (or English dev) predictions and the task's metric on `examples` (in `lang`)."""
+@dataclass
+class Predictions:
+    """Model predictions of `examples` in input order (QA: by id) and how sure the model was."""
+
+    predictions: Any  # list of labels, list of choice indices, {qid: answer text}, or tag lists
+    # per example: class / choice probabilities (classification, multiple choice), {qid: span
+    # score} (QA: start + end logit), None (tagging)
+    confidence: Any = None
+    truncated_words: int = 0  # tagging: words cut off by max_seq_length, given the neutral tag
+
+
+def _softmax(rows: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.exp(r - r.max()) / np.exp(r - r.max()).sum() for r in rows]
+
+
+def predict(model, task: Task, examples: list[dict], tokenizer, settings: EvalSettings,
+            device: torch.device) -> Predictions:
+    """Predictions for `examples` (labels not needed): the step `evaluate` scores, and what
+    `adapterx predict` writes."""
     was_training = model.training
     model.eval()
-    truncated = 0  # tagging only
     try:
         features = eval_features(task, examples, tokenizer, settings)
         collator = Collator(tokenizer, task.kind)
         if task.kind == "qa":
-            from adapterx.data.qa import postprocess_predictions
+            from adapterx.data.qa import postprocess_with_scores
 
             starts, ends = _logits(model, features, collator, settings.batch_size, device,
                                    ("start_logits", "end_logits"))
             width = max(len(x) for x in starts)
             pad = lambda rows: np.stack([np.pad(r, (0, width - len(r)), constant_values=-1e4) for r in rows])  # noqa: E731
-            preds = postprocess_predictions(examples, features, pad(starts), pad(ends),
-                                            n_best=settings.n_best, max_answer_length=settings.max_answer_length,
+            spans = postprocess_with_scores(examples, features, pad(starts), pad(ends), n_best=settings.n_best,
+                                            max_answer_length=settings.max_answer_length,
                                             allow_no_answer=task.no_answer)
-            refs = {ex["id"]: list(ex["answers"]["text"]) for ex in examples}
-            # MLQA normalises answers by language (articles, punctuation, CJK characters)
-            extra = {"lang": lang} if task.metric == "mlqa" else {}
-            scores = compute_metric(task.metric, preds, refs, **extra)
-        elif task.kind == "tagging":
-            (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
+            return Predictions({k: text for k, (text, _) in spans.items()},
+                               {k: score for k, (_, score) in spans.items()})
+        (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
+        if task.kind == "tagging":
             preds, truncated = word_predictions(task, examples, features["word_ids"], logits)
-            scores = compute_metric(task.metric, preds, [ex["tags"] for ex in examples])
-        else:
-            (logits,) = _logits(model, features, collator, settings.batch_size, device, ("logits",))
-            choice = [int(np.argmax(row)) for row in logits]
-            if task.kind == "classification":
-                preds = [task.labels[i] for i in choice]
-                scores = compute_metric(task.metric, preds, [ex["label"] for ex in examples])
-            else:
-                preds = choice
-                scores = compute_metric(task.metric, preds, [int(ex["label"]) for ex in examples])
+            return Predictions(preds, None, truncated)
+        choice = [int(np.argmax(row)) for row in logits]
+        preds = [task.labels[i] for i in choice] if task.kind == "classification" else choice
+        return Predictions(preds, _softmax(logits))
     finally:
         model.train(was_training)
+
+
+def evaluate(model, task: Task, examples: list[dict], tokenizer, settings: EvalSettings,
+             device: torch.device, lang: str = "en") -> EvalResult:
+    """Zero-shot (or English dev) predictions and the task's metric on `examples` (in `lang`)."""
+    out = predict(model, task, examples, tokenizer, settings, device)
+    preds = out.predictions
+    if task.kind == "qa":
+        refs = {ex["id"]: list(ex["answers"]["text"]) for ex in examples}
+        # MLQA normalises answers by language (articles, punctuation, CJK characters)
+        extra = {"lang": lang} if task.metric == "mlqa" else {}
+        scores = compute_metric(task.metric, preds, refs, **extra)
+    elif task.kind == "tagging":
+        scores = compute_metric(task.metric, preds, [ex["tags"] for ex in examples])
+    elif task.kind == "classification":
+        scores = compute_metric(task.metric, preds, [ex["label"] for ex in examples])
+    else:
+        scores = compute_metric(task.metric, preds, [int(ex["label"]) for ex in examples])
     return EvalResult(scores=scores, predictions=preds, n_examples=len(examples),
                       primary=primary_score(task.metric, scores),
-                      truncated_words=truncated)
+                      truncated_words=out.truncated_words)

@@ -28,12 +28,22 @@ def test_seed_stats():
     assert mean == pytest.approx(62.0) and std == pytest.approx(2.0)  # sample std (ddof 1)
 
 
+def _boot(seeds, salt="xcopa|test|et", seed=0, resamples=1000, aggregate="mean"):
+    return stats.bootstrap(aggregate, "correct", seeds, resamples, seed, salt)
+
+
 def test_resamples_are_seeded_and_shared():
-    a = stats.resample_indices(50, 200, seed=0, salt="xcopa|test|et")
-    assert a.shape == (200, 50) and a.min() >= 0 and a.max() < 50
-    assert np.array_equal(a, stats.resample_indices(50, 200, seed=0, salt="xcopa|test|et"))
-    assert not np.array_equal(a, stats.resample_indices(50, 200, seed=1, salt="xcopa|test|et"))
-    assert not np.array_equal(a, stats.resample_indices(50, 200, seed=0, salt="xcopa|test|ht"))
+    rng = np.random.default_rng(5)
+    a, b = {"correct": (rng.random(50) < 0.5) * 1.0}, {"correct": (rng.random(50) < 0.7) * 1.0}
+    boot = _boot([a], resamples=200)
+    assert boot.distribution.shape == (200,)
+    assert np.array_equal(boot.distribution, _boot([a], resamples=200).distribution)
+    assert not np.array_equal(boot.distribution, _boot([a], seed=1, resamples=200).distribution)
+    assert not np.array_equal(boot.distribution, _boot([a], salt="xcopa|test|ht", resamples=200).distribution)
+    # paired: two configurations get the same resamples, so the gain on each resample is the
+    # mean of the per-example differences on that resample
+    diff = {"correct": a["correct"] - b["correct"]}
+    assert np.allclose(_boot([a]).distribution - _boot([b]).distribution, _boot([diff]).distribution)
 
 
 def test_ci_contains_point_and_paired_p_values():
@@ -44,25 +54,34 @@ def test_ci_contains_point_and_paired_p_values():
     noisy = {"correct": base["correct"].copy()}
     ones, zeros = np.flatnonzero(base["correct"] == 1), np.flatnonzero(base["correct"] == 0)
     noisy["correct"][ones[:30]], noisy["correct"][zeros[:30]] = 0, 1  # 30 wins, 30 losses: no real gain
-    idx = stats.resample_indices(500, 1000, 0, "t")
-    boot = {k: stats.boot_scores("mean", "correct", [v], idx) for k, v in
-            {"base": base, "better": better, "same": same, "noisy": noisy}.items()}
+    boot = {k: _boot([v], salt="t") for k, v in {"base": base, "better": better, "same": same, "noisy": noisy}.items()}
     point = stats.point_score("mean", "correct", [base])
-    low, high = stats.percentile_ci(boot["base"])
+    low, high = boot["base"].ci
     assert low < point < high and point == pytest.approx(100 * base["correct"].mean())
-    assert stats.paired_p_value(boot["better"], boot["base"]) < 0.01
-    assert stats.paired_p_value(boot["same"], boot["base"]) == 1.0  # no gain at all: gain <= 0 everywhere
-    assert 0.3 < stats.paired_p_value(boot["noisy"], boot["base"]) < 0.7
+    # scipy's percentile interval is the percentiles of its distribution
+    assert (low, high) == pytest.approx(stats.percentile_ci(boot["base"].distribution))
+    dist = {k: b.distribution for k, b in boot.items()}
+    assert stats.paired_p_value(dist["better"], dist["base"]) < 0.01
+    assert stats.paired_p_value(dist["same"], dist["base"]) == 1.0  # no gain at all: gain <= 0 everywhere
+    assert 0.3 < stats.paired_p_value(dist["noisy"], dist["base"]) < 0.7
     assert stats.format_p(0.0, 1000) == "< 0.001" and stats.format_p(None, 1000) == "n/a"
 
 
+def test_one_example_has_a_point_interval():
+    boot = _boot([{"correct": np.array([1.0])}], resamples=10)
+    assert boot.ci == (100.0, 100.0) and boot.distribution.tolist() == [100.0] * 10
+
+
 def test_seeds_average_per_resample():
-    idx = stats.resample_indices(4, 3, 0, "t")
+    idx = np.random.default_rng(0).integers(0, 4, size=(3, 4))
     one, two = {"correct": np.array([1.0, 0, 0, 0])}, {"correct": np.array([1.0, 1, 1, 0])}
     boot = stats.boot_scores("mean", "correct", [one, two], idx)
     expected = (100 * one["correct"][idx].mean(1) + 100 * two["correct"][idx].mean(1)) / 2
     assert np.allclose(boot, expected)
     assert stats.point_score("mean", "correct", [one, two]) == pytest.approx(50.0)
+    # the bootstrap resamples the seeds' examples together: the mean of each seed's own score
+    both = _boot([one, two], resamples=50).distribution
+    assert np.allclose(both, (_boot([one], resamples=50).distribution + _boot([two], resamples=50).distribution) / 2)
 
 
 def test_alignment_by_ids():
@@ -87,7 +106,7 @@ def test_tagging_counts_give_seqeval_f1_on_any_resample():
     aggregate, primary, values = example_values(task, result, [{"id": "", "tokens": g, "tags": g} for g in gold], "en")
     assert aggregate == "f1_counts"
     assert corpus_score(aggregate, primary, values) == pytest.approx(result.primary, abs=1e-9)
-    idx = stats.resample_indices(len(gold), 5, 0, "t")
+    idx = np.random.default_rng(0).integers(0, len(gold), size=(5, len(gold)))
     arrays = {k: np.asarray(v, dtype=float) for k, v in values.items()}
     boot = stats.boot_scores(aggregate, primary, [arrays], idx)
     with warnings.catch_warnings():
@@ -95,6 +114,11 @@ def test_tagging_counts_give_seqeval_f1_on_any_resample():
         for row, value in zip(idx, boot):  # the resampled corpus, scored by seqeval itself
             expected = compute_metric("seqeval", [pred[i] for i in row], [gold[i] for i in row])["f1"]
             assert value == pytest.approx(expected, abs=1e-9)
+    # scipy's paired bootstrap draws its example indices from the seeded generator alone (what
+    # makes two configurations' resamples the same), and scores them with the same aggregation
+    drawn = stats.resample_rng(len(gold), 0, "t").integers(0, len(gold), size=(20, len(gold)))
+    scipy_boot = stats.bootstrap(aggregate, primary, [arrays], 20, 0, "t").distribution
+    assert np.allclose(scipy_boot, stats.boot_scores(aggregate, primary, [arrays], drawn))
 
 
 @pytest.mark.parametrize("name,lang", [("xquad", "de"), ("mlqa", "es"), ("tydiqa", "sw")])

@@ -34,41 +34,63 @@ def _label_ids(task: Task, examples: list[dict], labelled: bool) -> list[int]:
     return ids
 
 
+# Tokenization runs in chunks of this many examples (as datasets.map batches); a set larger than
+# PROGRESS_MIN_EXAMPLES shows a bar over them (hundreds of thousands of MNLI / SQuAD examples
+# take minutes to tokenize, which looked like a hang).
+CHUNK_EXAMPLES = 1000
+PROGRESS_MIN_EXAMPLES = 2000
+
+
 def tokenize(task: Task, examples: list[dict], tokenizer, max_length: int, doc_stride: int,
              train: bool) -> Dataset:
     """Features for training (with labels / span positions) or evaluation (QA keeps offsets)."""
-    if task.kind == "qa":
-        from adapterx.data import qa
+    labels = _label_ids(task, examples, labelled=train) if task.kind in ("classification", "multiple_choice") else None
+    # one decision for the whole set: a pair task stays a pair task in every chunk
+    pairs = task.kind == "classification" and any(ex["text_b"] for ex in examples)
+    starts: Any = range(0, max(len(examples), 1), CHUNK_EXAMPLES)
+    if len(examples) > PROGRESS_MIN_EXAMPLES:
+        from adapterx.progress import bar
 
-        ds = Dataset.from_list([{k: ex[k] for k in ("id", "question", "context", "answers")} for ex in examples])
-        fn = qa.prepare_train_features if train else qa.prepare_eval_features
-        return ds.map(fn, batched=True, remove_columns=ds.column_names,
-                      fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "doc_stride": doc_stride},
-                      desc=f"tokenizing {task.name}")
-    if task.kind == "tagging":
-        return _tokenize_tagging(task, examples, tokenizer, max_length, train)
-    labels = _label_ids(task, examples, labelled=train)
-    if task.kind == "classification":
-        enc = tokenizer([ex["text_a"] for ex in examples],
-                        [ex["text_b"] or "" for ex in examples] if any(ex["text_b"] for ex in examples) else None,
-                        truncation=True, max_length=max_length)
-        data: dict[str, Any] = dict(enc)
-    else:  # multiple choice: one (context + question, choice) pair per choice
-        n = task.num_choices
-        firsts, seconds = [], []
-        for ex in examples:
-            if len(ex["choices"]) != n:
-                raise DataError(f"{task.name} example {ex['id']!r} has {len(ex['choices'])} choices, expected {n}")
-            prompt = f"{ex['context']} {ex['question']}".strip()
-            firsts += [prompt] * n
-            seconds += list(ex["choices"])
-        enc = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
-        data = {k: [v[i:i + n] for i in range(0, len(v), n)] for k, v in enc.items()}
-    data["labels"] = labels
+        starts = bar(starts, f"tokenizing {task.name} ({len(examples):,} examples)", total=len(starts), unit="chunk")
+    data: dict[str, list] = {}
+    for start in starts:
+        chunk = examples[start:start + CHUNK_EXAMPLES]
+        for key, values in _tokenize_chunk(task, chunk, tokenizer, max_length, doc_stride, train, pairs).items():
+            data.setdefault(key, []).extend(values)
+    if labels is not None:
+        data["labels"] = labels
     return Dataset.from_dict(data)
 
 
-def _tokenize_tagging(task: Task, examples: list[dict], tokenizer, max_length: int, train: bool) -> Dataset:
+def _tokenize_chunk(task: Task, examples: list[dict], tokenizer, max_length: int, doc_stride: int,
+                    train: bool, pairs: bool) -> dict[str, list]:
+    """Model inputs (and, for QA / tagging, their labels and bookkeeping) of some examples."""
+    if task.kind == "qa":
+        from adapterx.data import qa
+
+        batch = {k: [ex[k] for ex in examples] for k in ("id", "question", "context", "answers")}
+        fn = qa.prepare_train_features if train else qa.prepare_eval_features
+        return fn(batch, tokenizer=tokenizer, max_length=max_length, doc_stride=doc_stride)
+    if task.kind == "tagging":
+        return _tokenize_tagging(task, examples, tokenizer, max_length, train)
+    if task.kind == "classification":
+        enc = tokenizer([ex["text_a"] for ex in examples], [ex["text_b"] or "" for ex in examples] if pairs else None,
+                        truncation=True, max_length=max_length)
+        return dict(enc)
+    # multiple choice: one (context + question, choice) pair per choice
+    n = task.num_choices
+    firsts, seconds = [], []
+    for ex in examples:
+        if len(ex["choices"]) != n:
+            raise DataError(f"{task.name} example {ex['id']!r} has {len(ex['choices'])} choices, expected {n}")
+        prompt = f"{ex['context']} {ex['question']}".strip()
+        firsts += [prompt] * n
+        seconds += list(ex["choices"])
+    enc = tokenizer(firsts, seconds, truncation=True, max_length=max_length)
+    return {k: [v[i:i + n] for i in range(0, len(v), n)] for k, v in enc.items()}
+
+
+def _tokenize_tagging(task: Task, examples: list[dict], tokenizer, max_length: int, train: bool) -> dict[str, list]:
     """Words -> sub-words; the first sub-word of each word carries its tag, the rest -100 (as XTREME)."""
     index = {name: i for i, name in enumerate(task.labels)}
     enc = tokenizer([ex["tokens"] for ex in examples], is_split_into_words=True, truncation=True,
@@ -93,7 +115,7 @@ def _tokenize_tagging(task: Task, examples: list[dict], tokenizer, max_length: i
     data["labels"] = labels
     if not train:
         data["word_ids"] = word_ids
-    return Dataset.from_dict(data)
+    return data
 
 
 @dataclass

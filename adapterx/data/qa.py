@@ -15,7 +15,7 @@ import numpy as np
 
 from adapterx.errors import DataError
 
-__all__ = ["prepare_eval_features", "prepare_train_features", "postprocess_predictions"]
+__all__ = ["prepare_eval_features", "prepare_train_features", "postprocess_predictions", "postprocess_with_scores"]
 
 # Keys a model's forward() accepts; everything else the tokenizer returns is bookkeeping.
 _MODEL_INPUT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
@@ -202,6 +202,16 @@ def postprocess_predictions(examples: Any, features: Any, start_logits: np.ndarr
 
     With `allow_no_answer` (SQuAD 2.0) an example answers "" when its no-answer score (start and
     end on the first token, the smallest over its windows) beats its best span."""
+    spans = postprocess_with_scores(examples, features, start_logits, end_logits, n_best,
+                                    max_answer_length, allow_no_answer)
+    return {example_id: text for example_id, (text, _) in spans.items()}
+
+
+def postprocess_with_scores(examples: Any, features: Any, start_logits: np.ndarray,
+                            end_logits: np.ndarray, n_best: int = 20, max_answer_length: int = 30,
+                            allow_no_answer: bool = False) -> dict[str, tuple[str, float | None]]:
+    """`postprocess_predictions` with each answer's score: start + end logit of the chosen span
+    (of the no-answer position when "" wins; None when no window had a valid span)."""
     if n_best < 1 or max_answer_length < 1:
         raise ValueError(
             f"n_best ({n_best}) and max_answer_length ({max_answer_length}) must be >= 1"
@@ -227,14 +237,14 @@ def postprocess_predictions(examples: Any, features: Any, start_logits: np.ndarr
         if example_id not in best or span[0] > best[example_id][0]:
             best[example_id] = (span[0], index, span[1], span[2])
 
-    predictions: dict[str, str] = {}
+    predictions: dict[str, tuple[str, float | None]] = {}
     for example_id, context in zip(_column(examples, "id"), _column(examples, "context")):
         if example_id not in best or (example_id in null and null[example_id] > best[example_id][0]):
-            predictions[example_id] = ""
+            predictions[example_id] = ("", null.get(example_id))
             continue
-        _, index, start, end = best[example_id]
+        score, index, start, end = best[example_id]
         offsets = feature_offsets[index]
         # Slicing the original context keeps its casing, accents and spacing, which
         # decoding token ids would not (lower-casing, [UNK], normalization).
-        predictions[example_id] = context[offsets[start][0]:offsets[end][1]]
+        predictions[example_id] = (context[offsets[start][0]:offsets[end][1]], score)
     return predictions

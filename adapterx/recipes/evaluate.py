@@ -6,58 +6,19 @@ import dataclasses
 import time
 from pathlib import Path
 
-from adapterx.backbone import Backbone, load_backbone
-from adapterx.composition import Composition
-from adapterx.configs import HeadSettings, RunConfig
+from adapterx.assemble import load_trained, resolve_task
+from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError
-from adapterx.heads import TaskModel
 from adapterx.leakage import check_saved
-from adapterx.methods import get_method
-from adapterx.methods.lora_merge import MERGED
-from adapterx.recipes.common import build_model, load_head, provenance
-from adapterx.recipes.multitask import pick_head
-from adapterx.recipes.target import TARGET_MODULE, check_eval_split, evaluate_languages
+from adapterx.recipes.common import provenance
+from adapterx.recipes.target import check_eval_split, evaluate_languages
 from adapterx.recipes.train_module import ModuleRecord
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
-from adapterx.store import atomic_dir, check_base, read_meta
-from adapterx.tasks import Task, check_languages, get_task
+from adapterx.store import atomic_dir, read_meta
+from adapterx.tasks import check_languages, get_task
 
-
-def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
-                 model_name: str) -> tuple[TaskModel, Backbone, Composition, list[str]]:
-    """A saved module or a run's `module/` (with its intermediate modules and head) on its base,
-    ready to evaluate `task`; also returns the composition and the intermediate task names."""
-    quant = meta["base_model"].get("quant", "none")
-    bb = load_backbone(model_name, cfg.dtype, quant, cfg.device, cfg.trust_remote_code)
-    check_base(meta, bb.fingerprint, model_name, folder)
-    method = get_method(meta["method"])
-    method.prepare(bb)
-    if meta["kind"] == "module":  # a single intermediate (or target-trained) module with its head
-        method.load(bb, folder, meta["task"])
-        method.compose(bb, Composition("stack", (meta["task"],)), None)
-        comp, inter = Composition("direct"), [meta["task"]]
-    else:
-        comp = Composition.from_dict(meta["composition"])
-        # sequential: the run's module is the continued intermediate one, which replaces it
-        for record in meta["modules"] if comp.setup != "sequential" else []:
-            parts = ModuleRecord(record["task"], Path(record["path"]), record["key"], reused=True)
-            check_base(read_meta(parts.path), bb.fingerprint, model_name, parts.path)
-            method.load(bb, parts.path, parts.task)
-        if comp.setup != "fuse":
-            method.load(bb, folder, TARGET_MODULE)
-        method.load_composition(bb, comp, folder)
-        # inference: the target module sits on top of the intermediate ones (a stack of one = direct)
-        on_top = {"merge": (MERGED,), "sequential": ()}.get(comp.setup, comp.inter)
-        if comp.setup == "multitask":  # one multi-task module under the target, by its own name
-            on_top = tuple(record["task"] for record in meta["modules"])
-        active = comp if comp.setup == "fuse" else Composition("stack", on_top + (TARGET_MODULE,))
-        method.compose(bb, active, None)
-        inter = list(comp.inter)
-    where, spec = pick_head(folder, meta, task)  # a multi-task module: the head that fits
-    model = build_model(bb, task, HeadSettings.from_spec(spec))  # the pooling it was trained with
-    load_head(model, where, spec, task)
-    return model, bb, comp, inter
+__all__ = ["as_the_run_was", "evaluate_path", "load_trained"]  # load_trained lives in adapterx.assemble
 
 
 def _evaluate_base(cfg: RunConfig, target: str | None, command: str, model: str | None) -> dict:
@@ -108,12 +69,7 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     meta = read_meta(folder)
     if run and meta.get("config"):
         cfg = as_the_run_was(cfg, meta["config"])
-    if target is None and "tasks" in meta:  # a multi-task module has no one task to default to
-        raise AdapterxError(f"{folder} is a multi-task module ({', '.join(meta['tasks'])})",
-                            f"pass --target, e.g. --target {meta['tasks'][0]}")
-    task = get_task(target or meta["task"])
-    if task.labels_from_data and meta.get("head", {}).get("labels"):
-        task = dataclasses.replace(task, labels=tuple(meta["head"]["labels"]))
+    task = resolve_task(meta, target, folder)
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     model_name = model or meta["base_model"]["name"]

@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from adapterx.backbone import Backbone, load_backbone
-from adapterx.composition import Composition
+from adapterx.backbone import Backbone
 from adapterx.configs import RunConfig
 from adapterx.data.loading import eval_sample_key, load_eval_examples, load_examples
 from adapterx.evaluation import EvalResult
-from adapterx.methods import get_method
 from adapterx.metrics import retrieval as retrieval_metrics
 from adapterx.recipes.common import provenance
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
@@ -229,14 +227,9 @@ def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str =
 
 def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleRecord], langs: list[str],
            key: str, run_dir: Path, command: str) -> dict:
-    from adapterx.recipes.target import attach_modules
+    from adapterx.assemble import with_modules
 
-    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
-    if modules:
-        method = get_method(cfg.method)
-        method.prepare(bb)
-        attach_modules(bb, cfg, modules)
-        method.compose(bb, Composition("stack", tuple(inter)), None)
+    bb = with_modules(cfg, modules, inter)
     reps, reported = representations(bb, cfg, target.name)
     start = time.perf_counter()
     per_layer: dict[Representation, dict[str, EvalResult]] = {rep: {} for rep in reps}

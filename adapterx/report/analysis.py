@@ -37,21 +37,23 @@ class Analysis:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._boots: dict[tuple, np.ndarray] = {}
+        self._boots: dict[tuple, stats.Boot] = {}
 
     def _files(self, group: Group, lang: str) -> list[dict] | None:
         files = [run.scores().get((group.key.split, lang)) for run in group.runs]
         return None if any(f is None for f in files) else files
 
-    def _boot(self, group: Group, lang: str, ids: list[str]) -> np.ndarray:
+    def _bootstrap(self, group: Group, lang: str, ids: list[str]) -> stats.Boot:
         key = (group.key, lang, len(ids), hash(tuple(ids)))
         if key not in self._boots:
             files = self._files(group, lang)
-            values = stats.aligned(files, ids)
-            idx = stats.resample_indices(len(ids), self.settings.resamples, self.settings.seed,
-                                         f"{group.key.target}|{group.key.split}|{lang}")
-            self._boots[key] = stats.boot_scores(files[0]["aggregate"], files[0]["primary"], values, idx)
+            self._boots[key] = stats.bootstrap(files[0]["aggregate"], files[0]["primary"], stats.aligned(files, ids),
+                                               self.settings.resamples, self.settings.seed,
+                                               f"{group.key.target}|{group.key.split}|{lang}", self.settings.level)
         return self._boots[key]
+
+    def _boot(self, group: Group, lang: str, ids: list[str]) -> np.ndarray:
+        return self._bootstrap(group, lang, ids).distribution
 
     def _ci(self, boot: np.ndarray | None) -> list[float] | None:
         return None if boot is None else list(stats.percentile_ci(boot, self.settings.level))
@@ -82,7 +84,7 @@ class Analysis:
                              f"{len(ids)} they share")
             if ids:
                 boots[lang] = self._boot(group, lang, ids)
-                entry["ci"] = self._ci(boots[lang])
+                entry["ci"] = list(self._bootstrap(group, lang, ids).ci)
             per_language[lang] = entry
         averages = [float(r.results["average"]) for r in runs]
         mean, std = stats.seed_stats(averages)
