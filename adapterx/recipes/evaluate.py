@@ -14,7 +14,7 @@ from adapterx.errors import AdapterxError
 from adapterx.heads import TaskModel
 from adapterx.leakage import check_saved
 from adapterx.methods import get_method
-from adapterx.methods.lora_merge import MERGED
+from adapterx.methods.lora.merge import MERGED
 from adapterx.recipes.common import build_model, load_head, provenance
 from adapterx.recipes.multitask import pick_head
 from adapterx.recipes.target import TARGET_MODULE, check_eval_split, evaluate_languages
