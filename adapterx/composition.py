@@ -43,6 +43,16 @@ def display_setup(name: str) -> tuple[str, str] | None:
                  if shown == name), None)
 
 
+def implied_method(name: str) -> str | None:
+    """The method a setup name implies: the method it is named for (lora-fusion -> lora), or the
+    only method that can run it (merge -> lora); None when the setup works with several."""
+    shown = display_setup(name)
+    if shown:
+        return shown[0]
+    able = setup_methods(name)
+    return able[0] if len(able) == 1 else None
+
+
 @dataclass(frozen=True)
 class Composition:
     """A setup over named intermediate modules, plus the target module trained on top (if any)."""

@@ -13,6 +13,8 @@ from adapterx.methods.registry import (MethodSpec, all_specs, find_method, metho
 
 # Each folder registers itself on import; this order is the order methods are listed in.
 BUILTIN = ("bottleneck", "lora", "full")
+# every command's default (DESIGN.md), so that `train` then `fuse` reuse the same modules
+DEFAULT_METHOD = BUILTIN[0]
 for _name in BUILTIN:
     importlib.import_module(f"adapterx.methods.{_name}")
 
@@ -40,6 +42,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["METHOD_NAMES", "Method", "MethodBase", "MethodSpec", "all_specs", "find_method", "get_method",
+__all__ = ["DEFAULT_METHOD", "METHOD_NAMES", "Method", "MethodBase", "MethodSpec", "all_specs", "find_method", "get_method",
            "method_names", "method_settings", "method_spec", "register_method", "trainable_parameters",
            "unregister_method"]
