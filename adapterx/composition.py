@@ -87,7 +87,8 @@ class Composition:
         if not spec.supports(self.setup):
             if self.setup == "merge":
                 fuse = [m for m in setup_methods("fuse") if m not in able]
-                raise AdapterxError(f"merging needs {' or '.join(able)} modules; --method {method} cannot merge",
+                shown = " or ".join(method_spec(m).display() for m in able)
+                raise AdapterxError(f"merging needs {shown} modules; --method {method} cannot merge",
                                     f"pass --method {' or '.join(able)}, or fuse "
                                     f"{' or '.join(fuse) or 'the'} modules with `adapterx fuse`")
             raise AdapterxError(f"--method {method} cannot run the {self.setup} setup",

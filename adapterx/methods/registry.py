@@ -39,6 +39,7 @@ class MethodSpec:
     retrieval: bool = True  # its modules can be scored on retrieval targets
     module_similarity: bool = False  # its module updates can be compared (adapterx suggest)
     about: str = ""
+    label: str = ""  # how messages name it ("LoRA"); "": its name
 
     def __post_init__(self) -> None:
         if self.library not in LIBRARIES:
@@ -54,6 +55,10 @@ class MethodSpec:
     def setup_name(self, setup: str) -> str:
         """The name results.json records for `setup` run with this method."""
         return self.setup_names.get(setup, setup)
+
+    def display(self) -> str:
+        """The method's name in messages."""
+        return self.label or self.name
 
     def tags(self) -> list[str]:
         """Model card tags of the method."""

@@ -9,6 +9,6 @@ SPEC = register_method(MethodSpec(
     library="peft", setups=("direct", "sequential", "stack", "fuse", "merge", "multitask"),
     setup_names={"fuse": "lora-fusion"}, card_library="peft", card_tags=("lora",),
     card_usage="adapterx.methods.lora.card:plain_usage", module_similarity=True,
-    about="low-rank updates of the base's Linear layers (peft)"))
+    about="low-rank updates of the base's Linear layers (peft)", label="LoRA"))
 
 __all__ = ["SPEC", "LoraSettings"]
