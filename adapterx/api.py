@@ -55,10 +55,9 @@ def build_config(preset: str | None = None, config_file: str | None = None,
     apply_overrides(cfg, {k: v for k, v in options.items() if v is not None})
     if overrides:
         apply_overrides(cfg, overrides)
-    from adapterx.methods import METHOD_NAMES
+    from adapterx.methods import method_spec
 
-    if cfg.method not in METHOD_NAMES:
-        raise UnknownChoiceError("method", cfg.method, METHOD_NAMES)
+    method_spec(cfg.method)  # an unknown method: the error lists the registered ones
     if cfg.data_dir and not Path(cfg.data_dir).is_dir():
         from adapterx.errors import DataError
 
@@ -121,7 +120,7 @@ def sequential(inter: list[str] | str, target: str, cfg: RunConfig | None = None
 def merge(inter: list[str] | str, target: str, cfg: RunConfig | None = None, command: str = "",
           **options: Any) -> dict:
     """LoRA modules merged into one through peft (`merge.how`, `merge.weights`; see
-    adapterx.methods.lora_merge), a new target LoRA on top; zero-shot table. Needs method lora."""
+    adapterx.methods.lora.merge), a new target LoRA on top; zero-shot table. Needs method lora."""
     return _target("merge", inter, target, cfg, command, options)
 
 

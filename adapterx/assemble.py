@@ -52,7 +52,7 @@ def load_trained(folder: Path, meta: dict, task: Task, cfg: RunConfig,
     """A saved module or a run's `module/` (with its intermediate modules and head) on its base,
     ready to evaluate `task`; also returns the composition and the intermediate task names."""
     from adapterx.methods import get_method
-    from adapterx.methods.lora_merge import MERGED
+    from adapterx.methods.lora.merge import MERGED
     from adapterx.recipes.common import build_model, load_head
     from adapterx.recipes.multitask import pick_head
     from adapterx.recipes.target import TARGET_MODULE

@@ -178,7 +178,10 @@ _target_command("multitask", "multitask", "Train one module on all intermediate 
 @handle_errors
 def merge_cmd(inter: str, target: str, how: str | None, weights: str | None, **kwargs: Any) -> None:
     """Merge LoRA modules into one (peft), train a target LoRA on top -> zero-shot table."""
-    kwargs["method"] = kwargs.get("method") or "lora"  # merging is LoRA-only: the natural default
+    from adapterx.composition import implied_method
+
+    # the one method that can merge (LoRA) is the natural default
+    kwargs["method"] = kwargs.get("method") or implied_method("merge")
     extra = {"merge.how": how, "merge.weights": weights}
     kwargs["overrides"] = tuple(f"{k}={v}" for k, v in extra.items() if v is not None) + tuple(kwargs.get("overrides", ()))
     api.merge(inter, target, cfg=make_config(kwargs), command=_command_line())

@@ -6,20 +6,51 @@ from dataclasses import dataclass
 
 from adapterx.errors import AdapterxError, UnknownChoiceError
 
-# setup -> methods that can run it (the validation table; later setups extend it here)
-SETUPS: dict[str, tuple[str, ...]] = {
-    "direct": ("bottleneck", "lora", "full"),
+# The setups (which methods can run each is the method registry's: MethodSpec.setups).
+SETUPS: dict[str, str] = {
+    "direct": "the target module only",
     # the intermediate module itself (a copy) continues training on the target: the paper's recipe
-    # with a frozen base; with full fine-tuning that is full-stilts (run_target maps it to stack)
-    "sequential": ("bottleneck", "lora", "full"),
-    "stack": ("bottleneck", "lora", "full"),
-    "fuse": ("bottleneck", "lora"),  # AdapterFusion / LoRA fusion
-    "merge": ("lora",),  # peft's weighted merge of the LoRA modules, a target LoRA on top
-    "multitask": ("bottleneck", "lora", "full"),  # one module trained on all --inter tasks, stacked
+    # with a frozen base
+    "sequential": "one intermediate module continues training on the target",
+    "stack": "intermediate modules + a new target module",
+    "fuse": "a learned fusion of the intermediate modules (AdapterFusion / LoRA fusion)",
+    "merge": "the intermediate modules merged into one, a target module on top",
+    "multitask": "one module trained on all intermediate tasks, stacked",
 }
-# Names the run records in results.json when the method changes what a setup is called.
-SETUP_NAMES = {("full", "direct"): "full-direct", ("full", "stack"): "full-stilts",
-               ("lora", "fuse"): "lora-fusion"}
+
+
+def setup_methods(setup: str) -> tuple[str, ...]:
+    """The registered methods that can run `setup`."""
+    from adapterx.methods.registry import all_specs
+
+    return tuple(spec.name for spec in all_specs() if spec.supports(setup))
+
+
+def setup_name(method: str | None, setup: str) -> str:
+    """The setup name results.json records (DESIGN.md): e.g. full + stack -> full-stilts; an
+    unknown method (an older results file) keeps the plain name."""
+    from adapterx.methods.registry import find_method
+
+    spec = find_method(method)
+    return spec.setup_name(setup) if spec else setup
+
+
+def display_setup(name: str) -> tuple[str, str] | None:
+    """(method, setup) of a method-specific setup name (full-stilts -> (full, stack)), else None."""
+    from adapterx.methods.registry import all_specs
+
+    return next(((spec.name, setup) for spec in all_specs() for setup, shown in spec.setup_names.items()
+                 if shown == name), None)
+
+
+def implied_method(name: str) -> str | None:
+    """The method a setup name implies: the method it is named for (lora-fusion -> lora), or the
+    only method that can run it (merge -> lora); None when the setup works with several."""
+    shown = display_setup(name)
+    if shown:
+        return shown[0]
+    able = setup_methods(name)
+    return able[0] if len(able) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -49,19 +80,28 @@ class Composition:
 
     def check_method(self, method: str) -> None:
         """Refuse setups a method cannot run, naming what works instead."""
-        if method not in SETUPS[self.setup]:
+        from adapterx.methods.registry import all_specs, method_spec
+
+        spec = method_spec(method)
+        able = setup_methods(self.setup)
+        if not spec.supports(self.setup):
             if self.setup == "merge":
-                raise AdapterxError(f"merging needs LoRA modules; --method {method} cannot merge",
-                                    "pass --method lora, or fuse bottleneck modules with `adapterx fuse`")
+                fuse = [m for m in setup_methods("fuse") if m not in able]
+                shown = " or ".join(method_spec(m).display() for m in able)
+                raise AdapterxError(f"merging needs {shown} modules; --method {method} cannot merge",
+                                    f"pass --method {' or '.join(able)}, or fuse "
+                                    f"{' or '.join(fuse) or 'the'} modules with `adapterx fuse`")
             raise AdapterxError(f"--method {method} cannot run the {self.setup} setup",
-                                f"methods that can: {', '.join(SETUPS[self.setup])}")
-        if method == "full" and len(self.inter) > 1 and self.setup != "multitask":  # multitask: one model
-            raise AdapterxError("full fine-tuning continues from one intermediate model, not several",
-                                "pass one task to --inter, or use --method bottleneck to fuse modules")
+                                f"methods that can: {', '.join(able)}")
+        if spec.single_inter and len(self.inter) > 1 and self.setup != "multitask":  # multitask: one model
+            several = [s.name for s in all_specs() if not s.single_inter and s.supports("fuse")]
+            raise AdapterxError(f"--method {method} continues from one intermediate model, not several",
+                                f"pass one task to --inter, or use --method {several[0] if several else '...'} "
+                                "to fuse modules")
 
     def name(self, method: str) -> str:
         """The setup name results.json records (DESIGN.md): e.g. full + stack -> full-stilts."""
-        return SETUP_NAMES.get((method, self.setup), self.setup)
+        return setup_name(method, self.setup)
 
     def to_dict(self) -> dict:
         """Plain data for adapterx.json."""

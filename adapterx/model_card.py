@@ -11,9 +11,8 @@ from pathlib import Path
 import yaml
 
 from adapterx.cache import module_relpath
+from adapterx.methods.registry import find_method, resolve
 
-LIBRARY = {"lora": "peft", "bottleneck": "adapter-transformers", "full": "transformers"}
-METHOD_TAGS = {"lora": ["lora"], "bottleneck": ["adapters", "bottleneck-adapter"], "full": ["full-fine-tuning"]}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 PAPER = "Phang et al. 2020, *English intermediate-task training improves zero-shot cross-lingual transfer too*"
 
@@ -63,10 +62,11 @@ def card_languages(meta: dict, results: dict | None) -> list[str]:
 def front_matter(meta: dict, results: dict | None, license: str | None = None) -> dict:
     """The YAML metadata the Hub reads (library, base model, tags, datasets, languages)."""
     setup = (meta.get("composition") or {}).get("setup")
-    tags = ["adapterx", *card_tasks(meta), *METHOD_TAGS.get(meta["method"], [meta["method"]])]
+    spec = find_method(meta["method"])
+    tags = ["adapterx", *card_tasks(meta), *(spec.tags() if spec else [meta["method"]])]
     tags += [setup] if setup else ["intermediate-task-training"]
     tags += ["cross-lingual-transfer", "zero-shot"]
-    data: dict = {"library_name": LIBRARY.get(meta["method"], "transformers")}
+    data: dict = {"library_name": spec.card_library if spec else "transformers"}
     base = hub_model_id(meta["base_model"]["name"])
     if base:
         data["base_model"] = base
@@ -187,69 +187,11 @@ def _usage(meta: dict, repo: str, revision: str | None, local: Path | None = Non
     if head.get("kind") == "multiple_choice":  # AutoModelForMultipleChoice adds the pooler: not this head
         note += (" It scores each (context, choice) sequence as `score.weight @ h + score.bias`, h the "
                  "encoder's first-token output; no AutoModelForMultipleChoice head computes that.")
-    setup = (meta.get("composition") or {}).get("setup")
-    inter = (meta.get("composition") or {}).get("inter", [])
     dl = f'path = "{local}"' if local is not None else f'path = snapshot_download("{repo}"{rev})'
-    auto_class = meta.get("transformers_class")
-    if meta["method"] == "lora" and auto_class and meta.get("kind") == "module":
-        out += ["### With plain peft", "", "```python", *_auto_class_code(meta, auto_class, dl, base), "```", "",
-                f"The task head is in the module (peft `modules_to_save`, as `{auto_class}` names it), so "
-                "the model above gives adapterx's logits. On the bare encoder (`AutoModel`), pass "
-                f"`key_mapping={{r\"^{meta.get('transformers_prefix', 'roberta')}\\.\": \"\"}}` to "
-                "`PeftModel.from_pretrained`.", ""]
-        return out
-    if meta["method"] == "lora" and setup != "fuse":
-        code = ["from huggingface_hub import snapshot_download", "from peft import PeftModel",
-                "from transformers import AutoModel", "", dl,
-                # adapterx's encoder has no pooler (its heads pool): LoRA targets must match that model
-                f'base = AutoModel.from_pretrained("{base}", add_pooling_layer=False)']
-        if meta.get("kind") == "module":
-            code += ["model = PeftModel.from_pretrained(base, path)"]
-        else:
-            parts = ["merged"] if setup == "merge" else inter
-            where = {"merged": 'f"{path}/merged"'} | {t: f'f"{{path}}/parts/{t}"' for t in inter}
-            code += [f'model = PeftModel.from_pretrained(base, {where[parts[0]]}, adapter_name="{parts[0]}")']
-            code += [f'model.load_adapter({where[t]}, adapter_name="{t}")' for t in parts[1:]]
-            code += ['model.load_adapter(path, adapter_name="target")',
-                     f"model.base_model.set_adapter({[*parts, 'target']!r})  # LoRA updates add up"]
-        out += ["### With plain peft", "", "```python", *code, "```", "", note, ""]
-    elif meta["method"] == "bottleneck":
-        code = ["import adapters", "from huggingface_hub import snapshot_download",
-                "from transformers import AutoModel", "", dl, f'model = AutoModel.from_pretrained("{base}")',
-                "adapters.init(model)"]
-        if meta.get("kind") == "module":
-            code += ["name = model.load_adapter(path, with_head=False, use_safetensors=True)",
-                     "model.set_active_adapters(name)"]
-        else:
-            code += [f'model.load_adapter(f"{{path}}/parts/{t}", load_as="{t}", with_head=False, '
-                     "use_safetensors=True)" for t in inter]
-            if setup == "fuse":
-                code += ["from adapters.composition import Fuse",
-                         "model.load_adapter_fusion(path, use_safetensors=True)",
-                         f"model.set_active_adapters(Fuse(*{inter!r}))"]
-            else:
-                code += ["from adapters.composition import Stack",
-                         'model.load_adapter(path, load_as="target", with_head=False, use_safetensors=True)',
-                         f"model.set_active_adapters(Stack(*{[*inter, 'target']!r}))"]
-        out += ["### With plain adapters", "", "```python", *code, "```", "", note, ""]
-    elif meta["method"] == "full":
-        out += ["### With plain transformers", "", "```python", "from transformers import AutoModel", "",
-                f'model = AutoModel.from_pretrained("{repo}"{rev})', "```", "", note, ""]
-    else:  # LoRA fusion: a learned combination only adapterx implements
-        out += ["LoRA fusion (`lora-fusion`) is adapterx's own; load it with adapterx as above.", ""]
-    return out
-
-
-def _auto_class_code(meta: dict, auto_class: str, dl: str, base: str) -> list[str]:
-    """Plain peft on the task's AutoModelFor* class (a LoRA module saved by lora_interop)."""
-    labels = (meta.get("head") or {}).get("labels") or []
-    kwargs = f", num_labels={len(labels)}" if auto_class != "AutoModelForQuestionAnswering" else ""
-    imports = ["from peft import PeftModel", f"from transformers import {auto_class}", ""]
-    if not dl.startswith("path = \""):
-        imports.insert(0, "from huggingface_hub import snapshot_download")
-    return [*imports, dl, f'base = {auto_class}.from_pretrained("{base}"{kwargs})',
-            "model = PeftModel.from_pretrained(base, path).eval()",
-            *([f"labels = {labels!r}  # logits columns in this order"] if labels else [])]
+    spec = find_method(meta["method"])
+    if spec is None or spec.card_usage is None:
+        return out + ["Load it with adapterx as above.", ""]
+    return out + resolve(spec.card_usage)(meta, dl=dl, base=base, repo=repo, rev=rev, note=note)
 
 
 def model_card(meta: dict, repo: str, results: dict | None = None, revision: str | None = None,

@@ -106,7 +106,7 @@ def embed_texts(loaded: Loaded, texts: list[str]) -> np.ndarray:
 def predict(loaded: Loaded, inputs: list) -> list[dict]:
     """One prediction dict per input, in input order (fields per kind: see the module docstring)."""
     from adapterx.evaluation import predict as predict_examples
-    from adapterx.methods.lora_eval import merged_for_eval
+    from adapterx.methods import get_method
 
     task = loaded.task
     if isinstance(inputs, (str, dict)):
@@ -120,7 +120,7 @@ def predict(loaded: Loaded, inputs: list) -> list[dict]:
     ids = [ex["id"] for ex in examples]
     if len(set(ids)) < len(ids) and task.kind == "qa":  # answers are matched to questions by id
         raise DataError("two inputs have the same id", hint="give every input its own id, or none")
-    with merged_for_eval(loaded.backbone):  # as `adapterx eval` runs it: the same numbers
+    with get_method(loaded.meta["method"]).eval_context(loaded.backbone):  # as `adapterx eval` runs it
         out = predict_examples(loaded.model, task, examples, loaded.tokenizer, loaded.settings,
                                loaded.backbone.device)
     if task.kind == "qa":

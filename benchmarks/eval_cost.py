@@ -4,7 +4,7 @@ Each setup is built with adapterx's pieces (load_backbone, get_method(...).add /
 build_model) and scored through adapterx.evaluation's own batching (`_logits`: collation,
 length-sorted batches, inference mode) on the same synthetic examples, in interleaved rounds
 after a warm-up pass. Setups: the base alone, LoRA unmerged, LoRA merged into the base weights
-(what adapterx does for a final fp32 evaluation, adapterx.methods.lora_eval), a bottleneck
+(what adapterx does for a final fp32 evaluation, adapterx.methods.lora.eval_merge), a bottleneck
 adapter, AdapterFusion of 2 adapters and LoRA fusion of 2 LoRA modules.
 
     python benchmarks/eval_cost.py --model /tmp/e5 --examples 256 --seq-len 128
@@ -50,7 +50,7 @@ def build_eval_setup(name: str, model_dir: Path, args: argparse.Namespace, devic
     from adapterx.composition import Composition
     from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings
     from adapterx.methods import get_method
-    from adapterx.methods.lora_eval import can_merge_for_eval, merged_for_eval
+    from adapterx.methods.lora.eval_merge import can_merge_for_eval, merged_for_eval
     from adapterx.recipes.common import build_model
     from adapterx.tasks import get_task
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
     notes = [f"{args.examples} synthetic examples of up to {args.seq_len} tokens (padding fraction {args.pad_frac}), "
              f"eval batch {args.batch}; tokens/s counts non-padding tokens",
              "times: medians of whole passes of adapterx.evaluation._logits, interleaved rounds after a warm-up pass",
-             "lora-merged: adapterx.methods.lora_eval.merged_for_eval (merged=true); merged=false means adapterx "
+             "lora-merged: adapterx.methods.lora.eval_merge.merged_for_eval (merged=true); merged=false means adapterx "
              "would not merge on this dtype and peft's merge_adapter was called directly to measure the gain"]
     notes += [f"skipped {k}: {v}" for k, v in skipped.items()]
     payload = {"benchmark": "eval_cost", "model": str(model_dir), "model_label": label, "device": str(device),

@@ -16,8 +16,8 @@ from adapterx.composition import Composition
 from adapterx.configs.methods import MergeSettings
 from adapterx.errors import AdapterxError
 from adapterx.methods import get_method
-from adapterx.methods.lora_fusion import FusionBlock
-from adapterx.methods.lora_merge import MERGED, merge_modules, peft_combination
+from adapterx.methods.lora.fusion import FusionBlock
+from adapterx.methods.lora.merge import MERGED, merge_modules, peft_combination
 from adapterx.recipes.target import attach_modules
 from adapterx.recipes.train_module import ModuleRecord
 

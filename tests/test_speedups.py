@@ -208,7 +208,7 @@ def test_qa_predictions_do_not_depend_on_length_sorting(make_cfg, tiny_model, mo
 def test_lora_merged_for_eval_predicts_the_same_and_is_undone(tiny_model):
     from peft.tuners.lora import LoraLayer
 
-    from adapterx.methods.lora_eval import can_merge_for_eval, merged_for_eval
+    from adapterx.methods.lora.eval_merge import can_merge_for_eval, merged_for_eval
 
     bb, model = _lora_model(tiny_model)
     for name, param in bb.model.named_parameters():
@@ -234,7 +234,7 @@ def test_lora_merged_for_eval_predicts_the_same_and_is_undone(tiny_model):
 
 def test_merge_for_eval_leaves_bottleneck_models_alone(tiny_model):
     from adapterx.configs.methods import BottleneckSettings
-    from adapterx.methods.lora_eval import merged_for_eval
+    from adapterx.methods.lora.eval_merge import merged_for_eval
 
     bb = load_backbone(str(tiny_model), device="cpu")
     method = get_method("bottleneck")

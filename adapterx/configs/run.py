@@ -17,6 +17,7 @@ from adapterx.configs.head import HeadSettings
 from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
 from adapterx.configs.multitask import MixSettings, MlmSettings, MultitaskSettings
 from adapterx.errors import AdapterxError
+from adapterx.methods import DEFAULT_METHOD, method_names
 
 
 # The optimizers `training.optim` may name (transformers' names): torch AdamW (foreach), its fused
@@ -165,7 +166,7 @@ class RunConfig:
     """Everything that decides what a command computes (and therefore its cache keys)."""
 
     model: str = field(default="xlm-roberta-large", metadata={"help": "Hugging Face model name or local folder (--model)"})
-    method: str = field(default="bottleneck", metadata={"help": "bottleneck | lora | full (--method)"})
+    method: str = field(default=DEFAULT_METHOD, metadata={"help": f"{' | '.join(method_names())} (--method)"})
     quant: str = field(default="none", metadata={"help": "none | 8bit | 4bit: the frozen base quantized with bitsandbytes (--quant)"})
     dtype: str = field(default="auto", metadata={"help": "fp32 | bf16 | auto (--dtype)"})
     device: str = field(default="auto", metadata={"help": "auto | cpu | cuda | cuda:N | mps (--device)"})

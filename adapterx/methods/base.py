@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from adapterx.backbone import Backbone
-from adapterx.composition import Composition
+if TYPE_CHECKING:  # the registry imports this module: no torch at import time
+    from adapterx.backbone import Backbone
+    from adapterx.composition import Composition
 
 
 class Method(Protocol):
@@ -35,6 +38,25 @@ class Method(Protocol):
 
     def load_composition(self, bb: Backbone, comp: Composition, path: Path) -> None:
         """Read what save_composition wrote (compose() then activates it)."""
+
+    def eval_context(self, bb: Backbone) -> contextlib.AbstractContextManager[bool]:
+        """A context the final evaluation runs in (yields whether it changed the model)."""
+
+    def export_auto_class(self, bb: Backbone, task_kind: str, n_labels: int, head: Any, path: Path) -> Any:
+        """Make a saved module loadable on the task's AutoModelFor* class; its route, or None."""
+
+
+class MethodBase:
+    """The optional parts of `Method`, for methods that do not need them."""
+
+    @contextlib.contextmanager
+    def eval_context(self, bb: Backbone) -> Iterator[bool]:
+        """Evaluate the model as it is."""
+        yield False
+
+    def export_auto_class(self, bb: Backbone, task_kind: str, n_labels: int, head: Any, path: Path) -> Any:
+        """No AutoModelFor* route: the module loads on the bare encoder only."""
+        return None
 
 
 def trainable_parameters(model) -> int:

@@ -12,7 +12,7 @@ import torch
 
 from adapterx.backbone import Backbone
 from adapterx.configs import HeadSettings, RunConfig
-from adapterx.configs.methods import DEFAULT_LEARNING_RATES
+from adapterx.methods import method_spec
 from adapterx.errors import ModuleMismatchError
 from adapterx.evaluation import EvalSettings
 from adapterx.heads import TaskModel, build_head
@@ -25,7 +25,7 @@ from adapterx.training import TrainSettings
 def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
     """Trainer hyperparameters: the config's values where set, else the task's defaults."""
     t = cfg.training
-    default_lr = task.learning_rate or DEFAULT_LEARNING_RATES[cfg.method]
+    default_lr = task.learning_rate or method_spec(cfg.method).default_lr
     return TrainSettings(
         learning_rate=t.learning_rate or default_lr, epochs=t.epochs or task.epochs,
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from adapterx import api
+from adapterx.composition import implied_method
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.report.console import console
@@ -94,11 +95,13 @@ register_setup("direct", SetupSpec(_direct, uses_inter=False, about="target modu
 register_setup("stack", SetupSpec(_stack, about="intermediate modules + a new target module"))
 register_setup("sequential", SetupSpec(_sequential, about="one intermediate module continues training on the target"))
 register_setup("fuse", SetupSpec(_fuse, about="AdapterFusion (LoRA fusion with --method lora)"))
-register_setup("lora-fusion", SetupSpec(_fuse, method="lora", about="fuse over LoRA modules"))
-register_setup("merge", SetupSpec(_merge, method="lora", about="LoRA modules merged, target LoRA on top"))
-register_setup("full-stilts", SetupSpec(_finetune, method="full", per_inter=True,
+# The method a setup implies comes from the method registry: the method whose own name for a
+# setup this is (lora-fusion is lora's fuse), or the one method that can run it (merge).
+register_setup("lora-fusion", SetupSpec(_fuse, method=implied_method("lora-fusion"), about="fuse over LoRA modules"))
+register_setup("merge", SetupSpec(_merge, method=implied_method("merge"), about="LoRA modules merged, target LoRA on top"))
+register_setup("full-stilts", SetupSpec(_finetune, method=implied_method("full-stilts"), per_inter=True,
                                         about="full fine-tuning: intermediate task, then target"))
-register_setup("full-direct", SetupSpec(_finetune, uses_inter=False, method="full",
+register_setup("full-direct", SetupSpec(_finetune, uses_inter=False, method=implied_method("full-direct"),
                                         about="full fine-tuning on the target only"))
 # translate-test of the direct model: the classic baseline, and its training is the direct run's
 # (reused), so it costs only evaluation. `adapterx translate-test --inter ...` gives the stacked one.

@@ -23,6 +23,7 @@ from typing import Any
 
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
+from adapterx.methods import DEFAULT_METHOD
 from adapterx.store import stable_hash
 
 PER_INTERMEDIATE = ("stack", "sequential", "full-stilts")
@@ -57,7 +58,7 @@ class GridSpec:
     intermediate: list[str]
     targets: list[str]
     setups: list[str]
-    methods: list[str] = field(default_factory=lambda: ["bottleneck"])
+    methods: list[str] = field(default_factory=lambda: [DEFAULT_METHOD])
     seeds: list[int] = field(default_factory=lambda: [0])
     config: dict[str, Any] = field(default_factory=dict)
     target_config: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -92,7 +93,7 @@ def _seeds(value: object, path: Path) -> list[int]:
 def load_spec(path: str | Path) -> GridSpec:
     """Read and validate an experiment YAML (unknown keys, tasks, setups and methods are errors)."""
     from adapterx.configs import load_yaml_config
-    from adapterx.methods import METHOD_NAMES
+    from adapterx.methods import method_names
     from adapterx.recipes.compare import SETUP_RUNNERS
     from adapterx.recipes.train_module import trainable_task
     from adapterx.tasks import all_tasks, get_task
@@ -107,7 +108,7 @@ def load_spec(path: str | Path) -> GridSpec:
                     intermediate=[str(t) for t in _as_list(data.get("intermediate"), "intermediate", path)],
                     targets=[str(t) for t in _as_list(data.get("targets"), "targets", path)],
                     setups=[str(s) for s in _as_list(data.get("setups"), "setups", path)] or ["direct", "stack"],
-                    methods=[str(m) for m in _as_list(data.get("methods"), "methods", path)] or ["bottleneck"],
+                    methods=[str(m) for m in _as_list(data.get("methods"), "methods", path)] or [DEFAULT_METHOD],
                     seeds=_seeds(data.get("seeds"), path) or [0],
                     config=dict(data.get("config") or {}),
                     target_config=_per_name(data.get("target_config"), "target_config", path),
@@ -126,11 +127,11 @@ def load_spec(path: str | Path) -> GridSpec:
         if setup not in SETUP_RUNNERS:
             raise UnknownChoiceError("setup", setup, SETUP_RUNNERS)
     for method in spec.methods:
-        if method not in METHOD_NAMES:
-            raise UnknownChoiceError("method", method, METHOD_NAMES)
+        if method not in method_names():
+            raise UnknownChoiceError("method", method, method_names())
     if any(s in PER_INTERMEDIATE + COMBINED for s in spec.setups) and not spec.intermediate:
         raise AdapterxError(f"{path}: setups {spec.setups} need `intermediate` tasks")
-    for section, names in (("target_config", spec.targets), ("method_config", METHOD_NAMES)):
+    for section, names in (("target_config", spec.targets), ("method_config", method_names())):
         for name, overrides in getattr(spec, section).items():
             if name not in names:
                 raise UnknownChoiceError(f"{section} entry", name, names,
@@ -173,6 +174,8 @@ def _apply(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
 def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cell], list[str]]:
     """Every cell of the matrix, plus notes on the combinations left out (and why); `module_seed`
     is the config's (pinned intermediate-module seed, or None)."""
+    from adapterx.composition import SETUPS
+    from adapterx.methods import method_spec
     from adapterx.recipes.compare import SETUP_RUNNERS
     from adapterx.tasks import get_task
 
@@ -193,14 +196,16 @@ def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cel
             else:
                 groups = [()]
             for method in ([forced] if forced else spec.methods):
-                if retrieval and method == "full":
-                    notes.append(f"{target}: full-model retrieval left out (use the module methods)")
+                about = method_spec(method)
+                if retrieval and not about.retrieval:
+                    notes.append(f"{target}: {method}-model retrieval left out (use the module methods)")
                     continue
-                if setup == "fuse" and method == "full":
-                    continue  # full fine-tuning has nothing to fuse; full-stilts is its own setup
-                if setup == "sequential" and method == "full" and "stack" in spec.setups:
-                    notes.append(f"{target}: sequential with method full left out (it is full-stilts, "
-                                 "the stack cell of method full)")
+                if setup in SETUPS and not about.supports(setup):
+                    continue  # e.g. full fine-tuning has nothing to fuse; full-stilts is its own setup
+                alias = about.setup_aliases.get(setup)
+                if alias and alias in spec.setups:
+                    notes.append(f"{target}: {setup} with method {method} left out (it is "
+                                 f"{about.setup_name(alias)}, the {alias} cell of method {method})")
                     continue
                 seeds = spec.seeds
                 if retrieval and len(seeds) > 1 and (setup == "direct" or module_seed is not None):

@@ -15,6 +15,7 @@ from adapterx.backbone import load_backbone
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
+from adapterx.methods import find_method
 from adapterx.report.console import console
 from adapterx.store import write_json_atomic
 from adapterx.tasks import all_tasks, get_task
@@ -50,7 +51,8 @@ def measured_deltas(runs_dir: Path, target: str) -> dict[str, dict]:
         entry = out.setdefault(r["inter"][0], {"deltas": [], "method": r.get("method"),
                                                "module": None, "target_module": None})
         entry["deltas"].append(float(r["average"]) - ref)
-        if r.get("method") == "lora" and r.get("modules") and not retrieval:
+        spec = find_method(r.get("method"))
+        if spec and spec.module_similarity and r.get("modules") and not retrieval:
             entry["module"] = r["modules"][0]["path"]
             entry["target_module"] = str(base[0][0] / "module")
     for entry in out.values():

@@ -21,7 +21,7 @@ from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
 from adapterx.leakage import guard_for_run, save_train_hashes
-from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.methods import get_method, method_settings, method_spec, trainable_parameters
 from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
                                      learning_settings, load_head, provenance, save_head,
                                      train_features, train_settings)
@@ -80,11 +80,9 @@ def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord], pooling
 def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfig, split: str,
                        langs: list[str]) -> tuple[dict[str, EvalResult], dict[str, list[dict]]]:
     """Zero-shot evaluation on every requested language of `split`."""
-    from adapterx.methods.lora_eval import merged_for_eval
-
     ev = eval_settings(task, cfg)
     results, examples = {}, {}
-    with merged_for_eval(bb):  # a final model: fp32 LoRA runs merged (one matmul per layer), then unmerged
+    with get_method(cfg.method).eval_context(bb):  # e.g. a final fp32 LoRA model runs merged
         for lang in langs:
             examples[lang] = load_eval_examples(task, split, lang, cfg.data_dir, cfg.training.max_eval_examples)
             with console.status(f"evaluating {task.name} {lang} ({len(examples[lang])} examples)"):
@@ -103,13 +101,13 @@ def dev_record(outcome: TrainOutcome, n_dev: int, total: int | None) -> dict:
 def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
     """Compose -> train on the target's English data -> zero-shot table; returns results.json's dict."""
     comp = Composition(setup, tuple(inter))
-    get_method(cfg.method)  # unknown method: fail before any work
+    spec = method_spec(cfg.method)  # unknown method: fail before any work
     comp.check_method(cfg.method)
-    if comp.setup == "sequential" and cfg.method == "full":
-        # full fine-tuning has no module apart from the model: continuing the intermediate model
-        # is what full-stilts (stack --method full) does, so both are one run
-        console.print("sequential with --method full is full-stilts: running `stack --method full`")
-        comp = Composition("stack", tuple(inter))
+    alias = spec.setup_aliases.get(comp.setup)
+    if alias:  # e.g. sequential with full fine-tuning is full-stilts: both are one run
+        console.print(f"{comp.setup} with --method {cfg.method} is {spec.setup_name(alias)}: "
+                      f"running `{alias} --method {cfg.method}`")
+        comp = Composition(alias, tuple(inter))
     if setup == "merge":  # a wrong --weights count: refused before any module trains
         cfg.merge.weights_for(len(inter))
     task = get_task(target)

@@ -149,11 +149,8 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
         save_head(model, tmp)
-        route = None
-        if cfg.method == "lora":  # plain peft loads it on the task's AutoModelFor* class where one fits
-            from adapterx.methods.lora_interop import export_for_auto_class
-
-            route = export_for_auto_class(bb.model, task.kind, len(task.labels), model.head, tmp)
+        # where the method can, plain libraries load it on the task's AutoModelFor* class
+        route = method.export_auto_class(bb, task.kind, len(task.labels), model.head, tmp)
         save_train_hashes(tmp, [(train_ex, task.kind)])  # later target runs check leakage with it
         write_json_atomic(tmp / "adapterx.json", {
             "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,

@@ -13,6 +13,7 @@ present ones, not comparable with published totals) or when a task lacks some of
 
 from __future__ import annotations
 
+from adapterx.composition import setup_name
 from adapterx.metrics.xtreme_score import (BENCHMARK_LANGUAGES, QA_TASKS, canonical_task, task_score,
                                            xtreme_score)
 
@@ -33,7 +34,7 @@ def _entries(summaries: list[dict]) -> dict[Key, dict[str, dict]]:
         if s["setup"] != "retrieval":
             continue
         if s["inter"]:
-            keys = [_key(s, "full-stilts" if s["method"] == "full" else "stack")]
+            keys = [_key(s, setup_name(s["method"], "stack"))]
         else:  # the base model's retrieval scores serve every direct baseline on that model
             keys = [k for k in entries if k[0] in ("direct", "full-direct") and k[3:] == _key(s)[3:]]
             keys = keys or [_key(s, "direct")]
@@ -91,7 +92,7 @@ def xtreme_scores(summaries: list[dict]) -> list[dict]:
     for (key, benchmark), entry in scored.items():
         if entry["setup"] in ("direct", "full-direct"):
             continue
-        base_setup = "full-direct" if entry["method"] == "full" else "direct"
+        base_setup = setup_name(entry["method"], "direct")
         base = scored.get(((base_setup, (), *key[2:]), benchmark))
         same = base and base["tasks"].keys() == entry["tasks"].keys() \
             and base["missing_languages"] == entry["missing_languages"]

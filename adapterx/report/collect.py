@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapterx.composition import setup_name
 from adapterx.errors import AdapterxError
 from adapterx.report.scores import read_scores
 
@@ -165,5 +166,5 @@ def baseline_key(key: GroupKey) -> GroupKey:
     full-stilts), the base model for retrieval."""
     if key.setup == "retrieval":
         return GroupKey(key.target, "retrieval", (), "none", key.model, key.quant, key.split)
-    setup = "full-direct" if key.method == "full" else "direct"  # full-stilts' method is full
+    setup = setup_name(key.method, "direct")  # e.g. full-stilts is compared with full-direct
     return GroupKey(key.target, setup, (), key.method, key.model, key.quant, key.split)

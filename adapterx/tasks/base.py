@@ -64,7 +64,7 @@ class Task:
     max_seq_length: int = 256
     doc_stride: int = 128  # QA only
     epochs: float = 3.0
-    # None: the method's default (adapterx.configs.methods.DEFAULT_LEARNING_RATES)
+    # None: the method's default (its registry entry's `default_lr`)
     learning_rate: float | None = None
 
     @property

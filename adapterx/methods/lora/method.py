@@ -10,20 +10,31 @@ import torch
 
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
-from adapterx.configs.methods import FusionSettings, LoraSettings, MergeSettings
-from adapterx.methods.lora_fusion import LoraFusion
-from adapterx.methods.lora_interop import bare_encoder_view
-from adapterx.methods.lora_merge import MERGED, merge_modules
+from adapterx.configs.methods import FusionSettings, MergeSettings
+from adapterx.methods.base import MethodBase
+from adapterx.methods.lora.fusion import LoraFusion
+from adapterx.methods.lora.interop import bare_encoder_view, export_for_auto_class
+from adapterx.methods.lora.eval_merge import merged_for_eval
+from adapterx.methods.lora.merge import MERGED, merge_modules
+from adapterx.methods.lora.settings import LoraSettings
 from adapterx.module_meta import require_safetensors
 
 
-class LoraMethod:
+class LoraMethod(MethodBase):
     """Low-rank updates of the frozen base's Linear layers (works on 8-bit / 4-bit bases too)."""
 
     name = "lora"
 
     def prepare(self, bb: Backbone) -> None:
         """Nothing to do: peft wraps the model on the first add/load."""
+
+    def eval_context(self, bb: Backbone):
+        """A final fp32 model runs merged (one matmul per layer), then unmerged (lora/eval_merge.py)."""
+        return merged_for_eval(bb)
+
+    def export_auto_class(self, bb: Backbone, task_kind: str, n_labels: int, head, path: Path):
+        """Plain peft loads the module on the task's AutoModelFor* class where one fits."""
+        return export_for_auto_class(bb.model, task_kind, n_labels, head, path)
 
     def add(self, bb: Backbone, name: str, settings: LoraSettings) -> None:
         """Attach a fresh LoRA module."""

@@ -7,9 +7,10 @@ from pathlib import Path
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.errors import AdapterxError, ModuleMismatchError
+from adapterx.methods.base import MethodBase
 
 
-class FullMethod:
+class FullMethod(MethodBase):
     """The paper's own method (X-STILTs): the baseline adapterx's modules are measured against."""
 
     name = "full"
