@@ -46,7 +46,7 @@ class TrainSettings:
     seed: int
     save_checkpoints: bool = True
     gradient_checkpointing: bool = False
-    optim: str = "adamw_torch"  # one of OPTIMS, passed to TrainingArguments
+    optim: str = "adamw_torch"  # one of OPTIMS (`auto`: resolve_optim), passed to TrainingArguments
     group_by_length: bool = False  # batches of similar length (less padding); single-source data only
     lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
     select: str = "best"  # best: the best epoch on English dev; last: the final weights
@@ -309,6 +309,14 @@ def _peak_memory_mb(device: torch.device, rss: PeakRSS) -> float:
     return rss.peak_mb
 
 
+def resolve_optim(optim: str, device: torch.device) -> str:
+    """`auto` -> torch's fused AdamW on CUDA (one kernel for all parameters, the same update),
+    else the foreach AdamW; other names as given."""
+    if optim != "auto":
+        return optim
+    return "adamw_torch_fused" if device.type == "cuda" else "adamw_torch"
+
+
 def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.device,
                        compute_dtype: torch.dtype, progress: bool = True) -> TrainingArguments:
     """The TrainingArguments of every adapterx training (bf16 autocast where the base computes in
@@ -331,7 +339,7 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
         report_to=[], disable_tqdm=not progress, remove_unused_columns=False,
         dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
-        gradient_checkpointing=settings.gradient_checkpointing, optim=settings.optim,
+        gradient_checkpointing=settings.gradient_checkpointing, optim=resolve_optim(settings.optim, device),
         group_by_length=settings.group_by_length, length_column_name=LENGTH_COLUMN,
         label_names=["labels", "start_positions", "end_positions"])
 
