@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
     payload = {"benchmark": "compare_peer", "model": str(model_dir), "model_label": label, "device": str(device),
                "machine": machine(), "options": vars(args), "ratio_adapterx_over_peer": ratio,
                "per_round_ratios": per_round, "setups": rows, "notes": notes,
+               "epoch_seconds": {name: [t.epoch_seconds for t in timers] for name, timers in rounds.items()},
                **({"ratio_defaults_over_before": statistics.median(before), "per_round_before": before}
                   if args.with_before else {})}
     write_outputs(default_output(torch.device(device), "compare_peer", args.out), payload, list(rows[0]), rows,
