@@ -48,7 +48,7 @@ class TrainSettings:
     seed: int
     save_checkpoints: bool = True
     gradient_checkpointing: bool = False
-    optim: str = "adamw_torch"  # one of OPTIMS, passed to TrainingArguments
+    optim: str = "adamw_torch"  # one of OPTIMS (`auto`: resolve_optim), passed to TrainingArguments
     group_by_length: bool = False  # batches of similar length (less padding); single-source data only
     lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
     select: str = "best"  # best: the best epoch on English dev; last: the final weights
@@ -339,6 +339,14 @@ def _report_to(settings: TrainSettings) -> list[str]:
     return [] if settings.report_to == "none" else [settings.report_to]
 
 
+def resolve_optim(optim: str, device: torch.device) -> str:
+    """`auto` -> torch's fused AdamW on CUDA (one kernel for all parameters, the same update),
+    else the foreach AdamW; other names as given."""
+    if optim != "auto":
+        return optim
+    return "adamw_torch_fused" if device.type == "cuda" else "adamw_torch"
+
+
 def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.device,
                        compute_dtype: torch.dtype, progress: bool = True) -> TrainingArguments:
     """The TrainingArguments of every adapterx training (bf16 autocast where the base computes in
@@ -362,7 +370,7 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         report_to=_report_to(settings), logging_dir=str(work_dir.parent.parent / LOGS_DIR / work_dir.name),
         disable_tqdm=not progress, remove_unused_columns=False,
         dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
-        gradient_checkpointing=settings.gradient_checkpointing, optim=settings.optim,
+        gradient_checkpointing=settings.gradient_checkpointing, optim=resolve_optim(settings.optim, device),
         group_by_length=settings.group_by_length, length_column_name=LENGTH_COLUMN,
         label_names=["labels", "start_positions", "end_positions"])
 

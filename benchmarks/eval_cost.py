@@ -4,8 +4,10 @@ Each setup is built with adapterx's pieces (load_backbone, get_method(...).add /
 build_model) and scored through adapterx.evaluation's own batching (`_logits`: collation,
 length-sorted batches, inference mode) on the same synthetic examples, in interleaved rounds
 after a warm-up pass. Setups: the base alone, LoRA unmerged, LoRA merged into the base weights
-(what adapterx does for a final fp32 evaluation, adapterx.methods.lora.eval_merge), a bottleneck
-adapter, AdapterFusion of 2 adapters and LoRA fusion of 2 LoRA modules.
+(what adapterx does for a final fp32 evaluation, adapterx.methods.lora.eval_merge), a stack of 2
+frozen LoRA modules + the target and a `merge` of 2 + the target (each unmerged and merged: every
+active module in the base weights, one matmul per layer), a bottleneck adapter, AdapterFusion of 2
+adapters and LoRA fusion of 2 LoRA modules. (`sequential` evaluates one LoRA module: `lora`.)
 
     python benchmarks/eval_cost.py --model /tmp/e5 --examples 256 --seq-len 128
 """
@@ -27,7 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (base_parser, chosen_setups, default_output, machine, parameter_counts,  # noqa: E402,I001
                           resolve_model, sync, synthetic_rows, write_outputs)
 
-SETUPS = ("base", "lora", "lora-merged", "bottleneck", "fusion-2", "lora-fusion-2")
+SETUPS = ("base", "lora", "lora-merged", "lora-stack-2", "lora-stack-2-merged", "lora-merge-2", "lora-merge-2-merged",
+          "bottleneck", "fusion-2", "lora-fusion-2")
+DEFAULT_SETUPS = ("base", "lora", "lora-merged", "lora-stack-2", "lora-stack-2-merged", "lora-merge-2-merged",
+                  "bottleneck", "fusion-2", "lora-fusion-2")
 TASK = "mnli"
 
 
@@ -48,7 +53,7 @@ def build_eval_setup(name: str, model_dir: Path, args: argparse.Namespace, devic
     """The model of setup `name`, frozen, as a finished run would evaluate it."""
     from adapterx.backbone import load_backbone
     from adapterx.composition import Composition
-    from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings
+    from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
     from adapterx.methods import get_method
     from adapterx.methods.lora.eval_merge import can_merge_for_eval, merged_for_eval
     from adapterx.recipes.common import build_model
@@ -62,11 +67,18 @@ def build_eval_setup(name: str, model_dir: Path, args: argparse.Namespace, devic
         method = get_method(method_name)
         method.prepare(bb)
         settings = LoraSettings() if method_name == "lora" else BottleneckSettings()
+        core = name.removesuffix("-merged")
+        names = ("inter0", "inter1")
         if "fusion" in name:
-            names = ("inter0", "inter1")
             for n in names:
                 method.add(bb, n, settings)
             method.compose(bb, Composition("fuse", names), "fusion", FusionSettings())
+        elif core in ("lora-stack-2", "lora-merge-2"):  # two frozen modules + the target
+            for n in names:
+                method.add(bb, n, settings)
+            method.add(bb, "target", settings)
+            setup = "stack" if core == "lora-stack-2" else "merge"
+            method.compose(bb, Composition(setup, names), "target", MergeSettings())
         else:
             method.add(bb, "target", settings)
             method.compose(bb, Composition("direct"), "target")
@@ -75,7 +87,7 @@ def build_eval_setup(name: str, model_dir: Path, args: argparse.Namespace, devic
                 if "lora_B" in pname:
                     torch.nn.init.normal_(param, std=0.02)
         bb.model.requires_grad_(False)
-        if name == "lora-merged":
+        if name.endswith("-merged"):
             merged = can_merge_for_eval(bb)
             if merged:
                 setup_stack.enter_context(merged_for_eval(bb))
@@ -102,7 +114,7 @@ def eval_pass(setup: EvalSetup, features, batch_size: int) -> float:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-    p = base_parser(__doc__.splitlines()[0], SETUPS, SETUPS, batch=64, seq_len=128, name="eval_cost")
+    p = base_parser(__doc__.splitlines()[0], SETUPS, DEFAULT_SETUPS, batch=64, seq_len=128, name="eval_cost")
     p.add_argument("--examples", type=int, default=256, help="synthetic examples per evaluation pass")
     return p.parse_args(argv)
 
@@ -153,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
     notes = [f"{args.examples} synthetic examples of up to {args.seq_len} tokens (padding fraction {args.pad_frac}), "
              f"eval batch {args.batch}; tokens/s counts non-padding tokens",
              "times: medians of whole passes of adapterx.evaluation._logits, interleaved rounds after a warm-up pass",
-             "lora-merged: adapterx.methods.lora.eval_merge.merged_for_eval (merged=true); merged=false means adapterx "
+             "*-merged: adapterx.methods.lora.eval_merge.merged_for_eval (merged=true); merged=false means adapterx "
              "would not merge on this dtype and peft's merge_adapter was called directly to measure the gain"]
     notes += [f"skipped {k}: {v}" for k, v in skipped.items()]
     payload = {"benchmark": "eval_cost", "model": str(model_dir), "model_label": label, "device": str(device),

@@ -25,7 +25,11 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import default_output, machine, synthetic_rows, write_outputs  # noqa: E402
 
+# `matched`: adapterx's LoRA before 2026-12-03 written out (r 8, alpha 16, dropout 0.1, every linear
+# layer); `defaults`: what a plain script gets from peft's LoraConfig() (r 8, alpha 8, dropout 0,
+# target_modules from peft's per-architecture table: query, value for BERT / XLM-R).
 LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1, "target_modules": ["query", "key", "value", "dense"]}
+PEER_LORA = {"matched": LORA, "defaults": {}}
 LEARNING_RATE = 5e-4
 
 
@@ -36,9 +40,11 @@ class StepTimer(TrainerCallback):
     def __init__(self) -> None:
         self.times: list[float] = []
         self._last: float | None = None
+        self.began: float | None = None
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._last = None
+        self.began = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kwargs):
         if torch.cuda.is_available():
@@ -48,26 +54,36 @@ class StepTimer(TrainerCallback):
             self.times.append(now - self._last)
         self._last = now
 
+    @property
+    def epoch_seconds(self) -> float:
+        """From the start of training to the end of the last step: every step, the first included
+        (length-grouped batches differ in length, so no single step stands for the epoch)."""
+        return (self._last or 0.0) - (self.began or 0.0)
 
-def build_peer_model(model_dir: str, num_labels: int = 3):
-    """The peer model: a transformers sequence classifier with peft LoRA (classifier trained too)."""
+
+def build_peer_model(model_dir: str, num_labels: int = 3, peer: str = "matched"):
+    """The peer model: a transformers sequence classifier with peft LoRA (classifier trained too);
+    `peer` picks the LoRA settings (PEER_LORA)."""
     from peft import LoraConfig, TaskType, get_peft_model
 
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=num_labels)
-    return get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, bias="none", **LORA))
+    return get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, bias="none", **PEER_LORA[peer]))
 
 
 def peer_trainer(model, tokenizer, dataset, batch: int, out_dir: str, callbacks: list | None = None,
-                 seed: int = 0) -> Trainer:
-    """A plain Trainer for one epoch over `dataset` (no checkpoints, no logging)."""
+                 seed: int = 0, peer: str = "matched") -> Trainer:
+    """A plain Trainer for one epoch over `dataset` (no checkpoints, no logging). `matched`: adapterx's
+    optimizer settings written out; `defaults`: the Trainer's own (its default optim, no length
+    grouping), only the batch size, seed and output switches set."""
     cuda = torch.cuda.is_available()
-    args = TrainingArguments(
-        output_dir=out_dir, per_device_train_batch_size=batch, num_train_epochs=1, learning_rate=LEARNING_RATE,
-        lr_scheduler_type="linear", warmup_ratio=0.1, weight_decay=0.01, logging_steps=10**6, save_strategy="no",
-        report_to=[], disable_tqdm=True, use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(),
-        seed=seed, data_seed=seed, dataloader_num_workers=0, optim="adamw_torch")
-    return Trainer(model=model, args=args, train_dataset=dataset, data_collator=DataCollatorWithPadding(tokenizer),
-                   callbacks=callbacks)
+    common = dict(output_dir=out_dir, per_device_train_batch_size=batch, num_train_epochs=1, logging_steps=10**6,
+                  save_strategy="no", report_to=[], disable_tqdm=True, use_cpu=not cuda,
+                  bf16=cuda and torch.cuda.is_bf16_supported(), seed=seed, data_seed=seed)
+    if peer == "matched":
+        common.update(learning_rate=LEARNING_RATE, lr_scheduler_type="linear", warmup_ratio=0.1, weight_decay=0.01,
+                      dataloader_num_workers=0, optim="adamw_torch")
+    return Trainer(model=model, args=TrainingArguments(**common), train_dataset=dataset,
+                   data_collator=DataCollatorWithPadding(tokenizer), callbacks=callbacks)
 
 
 def synthetic_dataset(model_dir: str, n: int, seq_len: int, pad_frac: float, batch: int, seed: int = 0):

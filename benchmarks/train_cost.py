@@ -39,8 +39,8 @@ from bench_common import (TensorPeak, base_parser, chosen_setups, default_output
                           machine, parameter_counts, peak_tflops, release_memory, resolve_model, rss_bytes,
                           static_bytes, sync, synthetic_batch, synthetic_rows, write_outputs)
 
-SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "lora-nodrop", "lora-qv", "bottleneck", "lora-8bit",
-          "lora-4bit", "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")
+SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "lora-drop", "lora-nodrop", "lora-qv", "bottleneck",
+          "lora-8bit", "lora-4bit", "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")
 DEFAULT_SETUPS = SETUPS
 TASK = "mnli"  # a 3-way classification head (sentence-pair classification, first token)
 SECOND_TASK = "sst2"  # the multi-task setup's second head
@@ -107,7 +107,8 @@ def build_setup(name: str, model_dir: Path, args: argparse.Namespace, device: to
     # lora-nodrop: LoRA without the dropout on its input (peft then skips it), to show what that
     # dropout costs (each LoRA layer draws its own mask over its whole input); lora-qv: peft's own
     # defaults for this architecture (query and value only, no dropout), the cheapest LoRA
-    lora = {"lora-nodrop": LoraSettings(dropout=0.0),
+    # lora: adapterx's defaults (dropout 0 since 2026-12-03); lora-drop: the earlier default, 0.1
+    lora = {"lora-nodrop": LoraSettings(dropout=0.0), "lora-drop": LoraSettings(dropout=0.1),
             "lora-qv": LoraSettings(dropout=0.0, target_modules=["query", "value"])}.get(name, LoraSettings())
     bottleneck = BottleneckSettings()
     settings = {"lora": lora, "bottleneck": bottleneck, "full": None}[method_name]

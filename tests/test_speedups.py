@@ -107,7 +107,31 @@ def test_optim_key_reaches_training_arguments_and_the_optimizer(make_cfg, tiny_m
     optimizer = _ModuleTrainer(model=model, args=args).create_optimizer()
     assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults["fused"]
     default_args = training_arguments(train_settings(task, make_cfg()), tmp_path, CPU, torch.float32)
-    assert default_args.optim.value == "adamw_torch" and not default_args.group_by_length
+    # the defaults: length-grouped batches; optim auto = foreach AdamW on a CPU
+    assert default_args.optim.value == "adamw_torch" and default_args.group_by_length
+
+
+def test_optim_auto_is_fused_adamw_on_cuda_only(make_cfg, tmp_path):
+    from adapterx.training import resolve_optim
+
+    assert make_cfg().training.optim == "auto"
+    assert resolve_optim("auto", torch.device("cuda")) == "adamw_torch_fused"
+    assert resolve_optim("auto", CPU) == "adamw_torch"
+    assert resolve_optim("adamw_bnb_8bit", torch.device("cuda")) == "adamw_bnb_8bit"  # a named one stays
+    args = training_arguments(_settings(optim="auto"), tmp_path, CPU, torch.float32, progress=False)
+    assert args.optim.value == "adamw_torch"  # TrainSettings built by hand with `auto` resolve too
+    assert train_settings(get_task("mnli"), make_cfg()).optim == "adamw_torch"  # what results.json records
+
+
+def test_lora_default_dropout_is_peft_default(tiny_model):
+    from peft import LoraConfig
+
+    from adapterx.configs.methods import LoraSettings
+
+    assert LoraSettings().dropout == LoraConfig().lora_dropout == 0.0
+    _, model = _lora_model(tiny_model)  # with dropout 0 peft puts no dropout on the LoRA input
+    kinds = {type(m).__name__ for n, m in model.named_modules() if n.endswith("lora_dropout.target")}
+    assert kinds == {"Identity"}
 
 
 def test_8bit_optimizer_is_bitsandbytes(make_cfg, tiny_model, tmp_path):
@@ -126,10 +150,26 @@ def test_unknown_optim_is_refused(make_cfg):
 
 def test_new_settings_enter_cache_keys_only_when_changed(make_cfg):
     task = get_task("mnli")
+    before = learning_settings(task, make_cfg(training__group_by_length=False))["train"]
+    assert "optim" not in before and "group_by_length" not in before  # earlier modules keep their keys
     default = learning_settings(task, make_cfg())["train"]
-    assert "optim" not in default and "group_by_length" not in default  # earlier modules keep their keys
+    # grouping changes the batch order, hence the weights: default runs since it became the
+    # default have their own keys (on a CPU optim auto is the old adamw_torch: not in the key)
+    assert default["group_by_length"] is True and "optim" not in default
     changed = learning_settings(task, make_cfg(training__optim="adamw_bnb_8bit", training__group_by_length=True))
     assert changed["train"]["optim"] == "adamw_bnb_8bit" and changed["train"]["group_by_length"] is True
+
+
+def test_multi_source_training_is_not_grouped_nor_keyed_as_grouped(make_cfg):
+    from adapterx.recipes.multitask import multitask_settings
+
+    tasks = [get_task("mnli"), get_task("siqa")]
+    grouped = {"training.group_by_length": True}
+    settings = multitask_settings(tasks, [10, 20], make_cfg(**grouped))  # batches drawn per source
+    assert settings.group_by_length is False
+    mlm = make_cfg(**grouped, **{"mlm.ratio": 0.5, "mlm.langs": ["en"]})
+    assert mlm.mlm.enabled and train_settings(tasks[0], mlm).group_by_length is False
+    assert "group_by_length" not in learning_settings(tasks[0], mlm)["train"]
 
 
 # --- evaluation: cached features, length-sorted batches ------------------------------------------
@@ -232,6 +272,47 @@ def test_lora_merged_for_eval_predicts_the_same_and_is_undone(tiny_model):
     assert not can_merge_for_eval(bb)
 
 
+@pytest.mark.parametrize("setup", ["stack", "merge", "sequential"])
+def test_composed_lora_modules_run_merged_for_eval_with_the_same_logits(tiny_model, setup):
+    from peft.tuners.lora import LoraLayer
+
+    from adapterx.configs.methods import MergeSettings
+    from adapterx.methods.lora_eval import merged_for_eval
+
+    bb = load_backbone(str(tiny_model), device="cpu")
+    method = get_method("lora")
+    inter = ("inter0", "inter1")
+    torch.manual_seed(0)
+    if setup == "sequential":  # the continued module, trainable, is the only one: named target
+        method.add(bb, "target", LoraSettings(r=4))
+        method.compose(bb, Composition("direct"), "target")
+    else:
+        for name in inter:
+            method.add(bb, name, LoraSettings(r=4))
+        for pname, param in bb.model.named_parameters():
+            if "lora_B" in pname:  # trained modules: B is not zero (before a merge builds its module)
+                torch.nn.init.normal_(param, std=0.05)
+        method.add(bb, "target", LoraSettings(r=4))
+        method.compose(bb, Composition(setup, inter), "target", MergeSettings())
+    for pname, param in bb.model.named_parameters():
+        if "lora_B" in pname and ".target." in pname:
+            torch.nn.init.normal_(param, std=0.05)
+    model = build_model(bb, get_task("mnli"))
+    model.eval()
+    active = set(bb.model.active_adapters)
+    assert active == {"target", *({"stack": inter, "merge": ("merged",)}.get(setup, ()))}
+    layers = [m for m in bb.model.modules() if isinstance(m, LoraLayer)]
+    batch = {"input_ids": torch.randint(5, 100, (3, 12)), "attention_mask": torch.ones(3, 12, dtype=torch.long)}
+    with torch.no_grad():
+        unmerged = model(**batch)["logits"]
+        with merged_for_eval(bb) as merged:
+            assert merged and all(set(m.merged_adapters) == active for m in layers)  # every active module
+            merged_logits = model(**batch)["logits"]
+        again = model(**batch)["logits"]
+    assert torch.allclose(merged_logits, unmerged, atol=1e-5)
+    assert not any(m.merged for m in layers) and torch.allclose(again, unmerged, atol=1e-5)
+
+
 def test_merge_for_eval_leaves_bottleneck_models_alone(tiny_model):
     from adapterx.configs.methods import BottleneckSettings
     from adapterx.methods.lora.eval_merge import merged_for_eval
@@ -289,7 +370,7 @@ def test_train_cost_lora_variants(tiny_model, tmp_path, benchmarks_path):
     rows = synthetic_rows(2, 8, 0.0, 2, 100, 3)
     kinds = {}
     targets = {}
-    for name in ("lora", "lora-nodrop", "lora-qv"):
+    for name in ("lora", "lora-drop", "lora-nodrop", "lora-qv"):
         setup = train_cost.build_setup(name, tiny_model, args, torch.device("cpu"), rows, tmp_path)
         kinds[name] = {type(m).__name__ for n, m in setup.model.named_modules()
                        if "lora_dropout." in n and not list(m.children())}
@@ -297,8 +378,9 @@ def test_train_cost_lora_variants(tiny_model, tmp_path, benchmarks_path):
         hidden_dropout = [m for n, m in setup.model.named_modules()
                           if isinstance(m, torch.nn.Dropout) and "lora_" not in n]
         assert hidden_dropout and all(m.p > 0 for m in hidden_dropout)  # the model's own dropout stays
-    assert kinds == {"lora": {"Dropout"}, "lora-nodrop": {"Identity"}, "lora-qv": {"Identity"}}
-    assert targets["lora"] == targets["lora-nodrop"] == {"query", "key", "value", "dense"}
+    assert kinds == {"lora": {"Identity"}, "lora-drop": {"Dropout"}, "lora-nodrop": {"Identity"},
+                     "lora-qv": {"Identity"}}
+    assert targets["lora"] == targets["lora-drop"] == targets["lora-nodrop"] == {"query", "key", "value", "dense"}
     assert targets["lora-qv"] == {"query", "value"}
 
 
@@ -307,22 +389,31 @@ def test_compare_peer_reports_paired_round_ratios(tiny_model, tmp_path, benchmar
     import compare_peer
 
     out = tmp_path / "peer.json"
-    payload = compare_peer.main(["--model", str(tiny_model), "--batch", "2", "--seq-len", "16", "--steps", "3",
-                                 "--rounds", "3", "--warmup-rounds", "1", "--out", str(out)])
+    payload = compare_peer.main(["--model", str(tiny_model), "--batch", "2", "--seq-len", "32", "--steps", "3",
+                                 "--rounds", "3", "--warmup-rounds", "1", "--data", "mnli", "--data-dir",
+                                 str(TINY_DATA), "--with-before", "--out", str(out)])
     assert len(payload["per_round_ratios"]) == 2 and all(r > 0 for r in payload["per_round_ratios"])
     assert min(payload["per_round_ratios"]) <= payload["ratio_adapterx_over_peer"] <= max(payload["per_round_ratios"])
+    assert len(payload["per_round_before"]) == 2
     rows = {r["setup"]: r for r in payload["setups"]}
-    assert rows["adapterx"]["steps timed"] == rows["peer"]["steps timed"] == 4  # first step of each epoch left out
+    assert set(rows) == {"adapterx", "adapterx-before", "peer"}
+    assert all(row["epochs timed"] == 2 and row["tokens/s"] > 0 for row in rows.values())
+    # the peer with peft's defaults adapts query and value only: fewer trainable weights than adapterx
+    assert rows["peer"]["trainable"] < rows["adapterx"]["trainable"] == rows["adapterx-before"]["trainable"]
     assert json.loads(out.read_text())["benchmark"] == "compare_peer"
 
 
 def test_eval_cost_smoke(tiny_model, tmp_path, benchmarks_path):
     import eval_cost
 
-    payload = eval_cost.main(["--model", str(tiny_model), "--setups", "base,lora,lora-merged", "--examples", "16",
-                              "--batch", "8", "--seq-len", "16", "--rounds", "1", "--out", str(tmp_path / "e.json")])
+    payload = eval_cost.main(["--model", str(tiny_model), "--setups",
+                              "base,lora,lora-merged,lora-stack-2,lora-stack-2-merged,lora-merge-2-merged",
+                              "--examples", "16", "--batch", "8", "--seq-len", "16", "--rounds", "1",
+                              "--out", str(tmp_path / "e.json")])
     rows = {r["setup"]: r for r in payload["setups"]}
-    assert rows["lora-merged"]["merged"] is True and rows["base"]["÷ base"] == 1.0
+    assert not payload["skipped"] and rows["base"]["÷ base"] == 1.0
+    assert all(rows[name]["merged"] is True for name in ("lora-merged", "lora-stack-2-merged", "lora-merge-2-merged"))
+    assert rows["lora-stack-2"]["merged"] is None
 
 
 def test_synthetic_lengths_hit_the_padding_fraction(benchmarks_path):

@@ -21,8 +21,9 @@ from adapterx.methods import DEFAULT_METHOD, method_names
 
 
 # The optimizers `training.optim` may name (transformers' names): torch AdamW (foreach), its fused
-# kernel, and bitsandbytes' 8-bit AdamW (a quarter of AdamW's state memory).
-OPTIMS = ("adamw_torch", "adamw_torch_fused", "adamw_bnb_8bit")
+# kernel, and bitsandbytes' 8-bit AdamW (a quarter of AdamW's state memory); `auto` is resolved
+# when the device is known (adapterx.training.resolve_optim): the fused kernel on CUDA.
+OPTIMS = ("auto", "adamw_torch", "adamw_torch_fused", "adamw_bnb_8bit")
 # Upper bounds: larger values are no real setting, and they overflow later (1e308 epochs ->
 # an infinite step count in the Trainer; a 2**63 batch size in torch).
 MAX_EPOCHS = 10_000
@@ -74,10 +75,12 @@ class TrainingConfig:
     logging_steps: int = field(default=50, metadata={"help": "log the training loss every N steps"})
     save_checkpoints: bool = field(default=True, metadata={"help": "checkpoint each epoch, so an interrupted training resumes"})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "recompute activations in the backward pass (less memory, slower)"})
-    optim: str = field(default="adamw_torch", metadata={
-        "help": "adamw_torch | adamw_torch_fused (GPU: faster, same update) | adamw_bnb_8bit (8-bit state)"})
-    group_by_length: bool = field(default=False, metadata={
-        "help": "batch examples of similar length (less padding, faster; changes batch order)"})
+    optim: str = field(default="auto", metadata={
+        "help": "auto (adamw_torch_fused on CUDA, else adamw_torch) | adamw_torch | adamw_torch_fused "
+                "(same update, one kernel) | adamw_bnb_8bit (8-bit state)"})
+    group_by_length: bool = field(default=True, metadata={
+        "help": "batch examples of similar length (less padding, faster; changes batch order; "
+                "single-source training only: multi-task / MLM batches are drawn per source)"})
     lr_scheduler: str = field(default="linear", metadata={
         "help": "learning-rate schedule after warmup: " + " | ".join(LR_SCHEDULERS)})
     select: str = field(default="best", metadata={

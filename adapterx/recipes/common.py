@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from adapterx.backbone import Backbone
+from adapterx.backbone import Backbone, resolve_device
 from adapterx.configs import HeadSettings, RunConfig
 from adapterx.methods import method_spec
 from adapterx.errors import ModuleMismatchError
@@ -18,12 +18,14 @@ from adapterx.evaluation import EvalSettings
 from adapterx.heads import TaskModel, build_head
 from adapterx.store import HEAD_FILE
 from adapterx.tasks import Task
-from adapterx.training import TrainSettings
+from adapterx.training import TrainSettings, resolve_optim
 
 
 
 def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
-    """Trainer hyperparameters: the config's values where set, else the task's defaults."""
+    """Trainer hyperparameters: the config's values where set, else the task's defaults (`optim`
+    auto resolved for the config's device; no length grouping with MLM batches, which are drawn
+    per source, so the key says what ran)."""
     t = cfg.training
     default_lr = task.learning_rate or method_spec(cfg.method).default_lr
     return TrainSettings(
@@ -31,7 +33,8 @@ def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
         batch_size=t.batch_size, grad_accum=t.grad_accum, warmup_ratio=t.warmup_ratio,
         weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
         save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing,
-        optim=t.optim, group_by_length=t.group_by_length, lr_scheduler=t.lr_scheduler, select=t.select,
+        optim=resolve_optim(t.optim, resolve_device(cfg.device)),
+        group_by_length=t.group_by_length and not cfg.mlm.enabled, lr_scheduler=t.lr_scheduler, select=t.select,
         report_to=t.report_to)
 
 
@@ -47,8 +50,11 @@ def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
 # cache keys so that changing them reuses finished work.
 TRAIN_NOT_IN_KEY = ("logging_steps", "save_checkpoints", "gradient_checkpointing", "report_to")
 EVAL_NOT_IN_KEY = ("batch_size",)
-# Later settings enter cache keys only when changed, so modules trained before they existed keep
-# their keys (their value then was the default).
+# Later settings enter cache keys only when they differ from the value every run had before they
+# existed, so those modules keep their keys. These are the *old* defaults: group_by_length became
+# true and optim `auto` (fused AdamW on CUDA) on 2026-12-03, so default runs since then carry
+# `group_by_length: true` (and on CUDA `optim: adamw_torch_fused`) in their keys, and a run with
+# training.group_by_length=false on a CPU finds the modules of earlier default runs.
 TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False, "lr_scheduler": "linear",
                              "select": "best"}
 

@@ -67,6 +67,7 @@ def multitask_settings(tasks: list[Task], sizes: list[int], cfg: RunConfig) -> T
     tasks' learning rates (each is the config's value when set)."""
     settings = train_settings(tasks[sizes.index(max(sizes))], cfg)
     settings.learning_rate = min(train_settings(t, cfg).learning_rate for t in tasks)
+    settings.group_by_length = False  # batches are drawn per source: nothing to group (nor to key)
     return settings
 
 

@@ -186,7 +186,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
 
     work = Path(cfg.output) / ".work" / key
-    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
+    trained_with = train_settings(task, cfg)
+    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), trained_with,
                           work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex),
                           regularizer=getattr(method, "regularizer", None))
     per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
@@ -196,6 +197,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         "setup": comp.name(cfg.method), "inter": list(comp.inter), "method": cfg.method,
         "model": cfg.model, "quant": cfg.quant, "dtype": str(bb.dtype).replace("torch.", ""),
         "seed": cfg.seed, "per_language": per_language, "average": average, **extra,
+        # what ran where config values are resolved at run time (`optim: auto`)
+        "optim": trained_with.optim, "group_by_length": trained_with.group_by_length,
         "english_dev": outcome.selected_dev, "eval_split": split,
         **dev_record(outcome, len(dev_ex), dev_total),
         "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
