@@ -150,17 +150,20 @@ def test_bad_choice_exits_2_listing_the_choices(tiny_model, tmp_path, setting, c
 
 
 # learning_settings hashes computed by adapterx before lr_scheduler and select existed: modules and
-# runs trained then keep their cache keys
+# runs trained then keep their cache keys (with that time's other defaults, which later changed
+# on purpose: lora.dropout 0.1, group_by_length off)
+OLD_DEFAULTS = {"lora.dropout": 0.1, "training.group_by_length": False}
 KEYS_BEFORE = {("mnli", "lora"): "e9ae9f3a5b8870b0", ("xcopa", "bottleneck"): "b31f9e4ca6af2b3f",
                ("xquad", "lora"): "e6eb47f026c8c21a"}
 
 
 def test_new_settings_at_their_defaults_keep_existing_cache_keys():
     for (task, method), key in KEYS_BEFORE.items():
-        cfg = build_config(overrides={"method": method, "training.lr_scheduler": "linear", "training.select": "best"})
+        cfg = build_config(overrides={"method": method, "training.lr_scheduler": "linear", "training.select": "best",
+                                      **OLD_DEFAULTS})
         assert stable_hash(learning_settings(get_task(task), cfg)) == key
     for setting in ({"training.lr_scheduler": "cosine"}, {"training.select": "last"}):
-        cfg = build_config(overrides={"method": "lora", **setting})
+        cfg = build_config(overrides={"method": "lora", **OLD_DEFAULTS, **setting})
         changed = learning_settings(get_task("mnli"), cfg)
         assert stable_hash(changed) != KEYS_BEFORE[("mnli", "lora")]
         assert changed["train"][next(iter(setting)).split(".")[1]] == next(iter(setting.values()))

@@ -277,7 +277,7 @@ def test_composed_lora_modules_run_merged_for_eval_with_the_same_logits(tiny_mod
     from peft.tuners.lora import LoraLayer
 
     from adapterx.configs.methods import MergeSettings
-    from adapterx.methods.lora_eval import merged_for_eval
+    from adapterx.methods.lora.eval_merge import merged_for_eval
 
     bb = load_backbone(str(tiny_model), device="cpu")
     method = get_method("lora")
