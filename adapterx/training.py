@@ -20,7 +20,7 @@ import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import ProgressCallback
 
-from adapterx.configs.run import LR_SCHEDULERS, OPTIMS, REPORT_TO, SELECTS, check_report_to
+from adapterx.configs.run import check_training_choices
 from adapterx.store import DONE_MARKER
 from adapterx.train_state import (OPTIMIZER_FILE, SCALER_FILE, SCHEDULER_FILE, load_state, resumable_checkpoint,
                                   rng_file, rng_state, save_state, set_rng_state)
@@ -53,6 +53,9 @@ class TrainSettings:
     lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
     select: str = "best"  # best: the best epoch on English dev; last: the final weights
     report_to: str = "none"  # one of REPORT_TO: the Trainer's logging integration (loss curves)
+
+    def __post_init__(self) -> None:
+        check_training_choices(self)  # settings built without a TrainingConfig are checked too
 
 
 LOGS_DIR = ".logs"  # beside .work/: <output or modules>/.logs/<training>, one loss curve per training
@@ -329,16 +332,6 @@ class _TidyProgress(ProgressCallback):
                 self.training_bar.set_postfix(shown, refresh=False)
 
 
-def _report_to(settings: TrainSettings) -> list[str]:
-    """The Trainer's `report_to`, after checking its package is installed (else a clear error)."""
-    if settings.report_to not in REPORT_TO:
-        from adapterx.errors import UnknownChoiceError
-
-        raise UnknownChoiceError("training.report_to", settings.report_to, REPORT_TO)
-    check_report_to(settings.report_to)
-    return [] if settings.report_to == "none" else [settings.report_to]
-
-
 def resolve_optim(optim: str, device: torch.device) -> str:
     """`auto` -> torch's fused AdamW on CUDA (one kernel for all parameters, the same update),
     else the foreach AdamW; other names as given."""
@@ -351,14 +344,6 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
                        compute_dtype: torch.dtype, progress: bool = True) -> TrainingArguments:
     """The TrainingArguments of every adapterx training (bf16 autocast where the base computes in
     bf16 on a GPU; `settings.optim` and `settings.group_by_length` passed through)."""
-    if settings.optim not in OPTIMS:
-        from adapterx.errors import UnknownChoiceError
-
-        raise UnknownChoiceError("training.optim", settings.optim, OPTIMS)
-    if settings.lr_scheduler not in LR_SCHEDULERS:
-        from adapterx.errors import UnknownChoiceError
-
-        raise UnknownChoiceError("training.lr_scheduler", settings.lr_scheduler, LR_SCHEDULERS)
     use_bf16 = compute_dtype == torch.bfloat16 and device.type == "cuda"
     return TrainingArguments(
         output_dir=str(work_dir), per_device_train_batch_size=settings.batch_size,
@@ -367,7 +352,7 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         weight_decay=settings.weight_decay, lr_scheduler_type=settings.lr_scheduler,
         logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
         save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
-        report_to=_report_to(settings), logging_dir=str(work_dir.parent.parent / LOGS_DIR / work_dir.name),
+        report_to=[] if settings.report_to == "none" else [settings.report_to], logging_dir=str(work_dir.parent.parent / LOGS_DIR / work_dir.name),
         disable_tqdm=not progress, remove_unused_columns=False,
         dataloader_num_workers=0, use_cpu=device.type == "cpu", eval_strategy="no",
         gradient_checkpointing=settings.gradient_checkpointing, optim=resolve_optim(settings.optim, device),
@@ -402,10 +387,6 @@ def train_model(model: torch.nn.Module, train_features, collator, settings: Trai
     from adapterx.progress import enabled
 
     progress = progress and enabled() is not False  # ADAPTERX_PROGRESS=0 (e.g. a quiet grid): no bar
-    if settings.select not in SELECTS:
-        from adapterx.errors import UnknownChoiceError
-
-        raise UnknownChoiceError("training.select", settings.select, SELECTS)
     if score_fn is not None and settings.select == "best" and dev_size is not None and dev_size < SMALL_DEV:
         warn_small_dev(dev_size)
     if device.type == "cuda":

@@ -44,6 +44,18 @@ LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "cons
 SELECTS = ("best", "last")
 
 
+def check_training_choices(settings: Any) -> None:
+    """The named-choice settings of a training (TrainingConfig, and the TrainSettings resolved
+    from it) must be among their choices; `report_to`'s package must be installed."""
+    from adapterx.errors import UnknownChoiceError
+
+    for name, choices in (("optim", OPTIMS), ("lr_scheduler", LR_SCHEDULERS), ("select", SELECTS),
+                          ("report_to", REPORT_TO)):
+        if getattr(settings, name) not in choices:
+            raise UnknownChoiceError(f"training.{name}", getattr(settings, name), choices)
+    check_report_to(settings.report_to)
+
+
 def check_report_to(report_to: str) -> None:
     """An error naming the pip package when `report_to`'s integration is not installed."""
     import importlib.util
@@ -91,13 +103,7 @@ class TrainingConfig:
                 "under <output or modules-dir>/.logs/ (needs that package installed)"})
 
     def __post_init__(self) -> None:
-        from adapterx.errors import UnknownChoiceError
-
-        for name, choices in (("optim", OPTIMS), ("lr_scheduler", LR_SCHEDULERS), ("select", SELECTS),
-                              ("report_to", REPORT_TO)):
-            if getattr(self, name) not in choices:
-                raise UnknownChoiceError(f"training.{name}", getattr(self, name), choices)
-        check_report_to(self.report_to)  # at config build, not after the model has loaded
+        check_training_choices(self)  # at config build, not after the model has loaded
         for name in ("batch_size", "eval_batch_size", "grad_accum", "n_best", "max_answer_length", "logging_steps"):
             if getattr(self, name) < 1:
                 raise AdapterxError(f"training.{name} must be >= 1, got {getattr(self, name)}")
