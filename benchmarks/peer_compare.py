@@ -80,7 +80,9 @@ def adapterx_command(args, condition: str, seed: int) -> tuple[list[str], Path]:
     for section in ("training", "inter"):
         words += [f"{section}.{k}={v}" for k, v in (
             ("learning_rate", LR[method]), ("lr_scheduler", "constant"), ("warmup_ratio", 0),
-            ("batch_size", 16), ("max_seq_length", 96), ("weight_decay", 0.01), ("select", "last"))]
+            ("batch_size", 16), ("max_seq_length", 96), ("weight_decay", 0.01), ("select", "last"),
+            # the plain script draws batches in random order, not grouped by length
+            ("group_by_length", "false"))]
     # with select=last the SIQa dev score chooses nothing: a 250-item sample only reports it
     words += [f"training.epochs={args.copa_epochs}", "inter.epochs=1",
               f"inter.max_train_examples={args.siqa_items}", "inter.max_dev_examples=250"]
