@@ -14,7 +14,7 @@ from typing import Any
 from adapterx.cache import default_modules_dir
 from adapterx.configs.data import DataSettings
 from adapterx.configs.head import HeadSettings
-from adapterx.configs.methods import BottleneckSettings, FusionSettings, LoraSettings, MergeSettings
+from adapterx.configs.methods import FusionSettings, MergeSettings
 from adapterx.configs.multitask import MixSettings, MlmSettings, MultitaskSettings
 from adapterx.errors import AdapterxError
 from adapterx.methods import DEFAULT_METHOD, method_names
@@ -171,8 +171,9 @@ class RetrievalSettings:
 
 
 @dataclass
-class RunConfig:
-    """Everything that decides what a command computes (and therefore its cache keys)."""
+class RunConfigBase:
+    """Everything that decides what a command computes (and therefore its cache keys), except the
+    per-method sections, which `RunConfig` adds from the method registry."""
 
     model: str = field(default="xlm-roberta-large", metadata={"help": "Hugging Face model name or local folder (--model)"})
     method: str = field(default=DEFAULT_METHOD, metadata={"help": f"{' | '.join(method_names())} (--method)"})
@@ -202,8 +203,7 @@ class RunConfig:
     # `inter` trains the intermediate modules `fuse` / `stack` need and do not find in the cache.
     training: TrainingConfig = field(default_factory=TrainingConfig)
     inter: TrainingConfig = field(default_factory=TrainingConfig)
-    bottleneck: BottleneckSettings = field(default_factory=BottleneckSettings)
-    lora: LoraSettings = field(default_factory=LoraSettings)
+    # one section per registered method (`lora.r=16`, ...): added by method_sections() below
     fusion: FusionSettings = field(default_factory=FusionSettings)
     merge: MergeSettings = field(default_factory=MergeSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
@@ -239,6 +239,13 @@ class RunConfig:
         data = dataclasses.asdict(self)
         if self.head.is_default():  # a section added later: at its default, every hash of this stays as before
             data.pop("head")
+        # Sections of methods added after the first two belong to the hash of their own runs only,
+        # so that registering a method leaves every other run's cache key as it was.
+        from adapterx.methods import all_specs
+
+        for spec in all_specs():
+            if not spec.section_always_hashed and spec.name != self.method:
+                data.pop(spec.name, None)
         return data
 
     def for_intermediate(self) -> "RunConfig":
@@ -246,6 +253,29 @@ class RunConfig:
         set) as the seed: what intermediate modules are trained (and keyed) with."""
         seed = self.seed if self.module_seed is None else self.module_seed
         return dataclasses.replace(self, training=self.inter, seed=seed)
+
+
+def method_sections() -> list[tuple[str, type, Any]]:
+    """A RunConfig field for each registered method that has a settings dataclass."""
+    from adapterx.methods import all_specs
+
+    return [(spec.name, spec.settings_cls, field(default_factory=spec.settings_cls))
+            for spec in all_specs() if spec.settings_cls is not None]
+
+
+# The config class: the shared fields plus one section per method registered at import time (a
+# method registered later, as tests do, runs with its settings' defaults: methods.method_settings).
+if typing.TYPE_CHECKING:  # what type checkers see of the built-in sections
+    from adapterx.methods.bottleneck.settings import BottleneckSettings
+    from adapterx.methods.lora.settings import LoraSettings
+
+    class RunConfig(RunConfigBase):
+        bottleneck: BottleneckSettings
+        lora: LoraSettings
+else:
+    RunConfig = dataclasses.make_dataclass("RunConfig", method_sections(), bases=(RunConfigBase,))
+    RunConfig.__module__ = __name__
+    RunConfig.__doc__ = RunConfigBase.__doc__.split(", except")[0] + "."
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -38,6 +38,9 @@ class MethodSpec:
     single_inter: bool = False  # continues from one intermediate model only (no stack of several)
     retrieval: bool = True  # its modules can be scored on retrieval targets
     module_similarity: bool = False  # its module updates can be compared (adapterx suggest)
+    # its RunConfig section counts in every run's config hash, not only in its own runs' (the first
+    # methods' sections always did: keeping them keeps every earlier cache key)
+    section_always_hashed: bool = False
     about: str = ""
     label: str = ""  # how messages name it ("LoRA"); "": its name
 

@@ -7,6 +7,7 @@ from adapterx.methods.bottleneck.settings import BottleneckSettings
 from adapterx.methods.registry import MethodSpec, register_method
 
 SPEC = register_method(MethodSpec(
+    section_always_hashed=True,  # in every config hash since the first release
     name="bottleneck", factory="adapterx.methods.bottleneck.method:BottleneckMethod",
     settings_cls=BottleneckSettings,
     default_lr=1e-4,  # the adapter papers' choice for new modules on a frozen base

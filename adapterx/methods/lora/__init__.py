@@ -4,6 +4,7 @@ from adapterx.methods.lora.settings import LoraSettings
 from adapterx.methods.registry import MethodSpec, register_method
 
 SPEC = register_method(MethodSpec(
+    section_always_hashed=True,  # in every config hash since the first release
     name="lora", factory="adapterx.methods.lora.method:LoraMethod", settings_cls=LoraSettings,
     default_lr=5e-4,  # small new modules on a frozen base need large steps; LoRA usually 5e-4
     library="peft", setups=("direct", "sequential", "stack", "fuse", "merge", "multitask"),
