@@ -6,7 +6,14 @@ adapterx's own selection callback; the final weights are evaluated, then the bes
 are restored and evaluated on the same items. Both selections see the same training run, so the
 difference is the selection alone.
 
+`--inter-module DIR` runs the `sequential` setup instead: the intermediate module in DIR (e.g. a SIQa
+LoRA module of the module cache) and its head continue training on COPA, as `adapterx sequential`
+does; `--set KEY=VALUE` passes config overrides (the module's own settings, so that it loads as
+trained).
+
     python benchmarks/select_small_dev.py --model /tmp/e5 --data-dir ../shared/data --seeds 0,1,2
+    python benchmarks/select_small_dev.py --model /tmp/e5 --data-dir ../shared/data --seeds 0,1,2 \
+        --inter-module ~/.cache/adapterx/modules/siqa/lora-XXXX --set head.pooling=mean lora.r=8
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from adapterx.data.loading import english_train_dev
 from adapterx.evaluation import evaluate
 from adapterx.methods import get_method, method_settings
 from adapterx.recipes.common import build_model, eval_settings, train_features, train_settings
-from adapterx.recipes.target import TARGET_MODULE, evaluate_languages
+from adapterx.recipes.target import TARGET_MODULE, attach_modules, evaluate_languages, init_head
+from adapterx.recipes.train_module import ModuleRecord
+from adapterx.store import read_meta
 from adapterx.report.results import per_language_scores
 from adapterx.tasks import get_task
 from adapterx.training import _SelectOnDev, train_model
@@ -40,7 +49,8 @@ from bench_common import default_output, machine, write_outputs  # noqa: E402
 
 def one_seed(args: argparse.Namespace, seed: int) -> dict:
     """Train once; the XCOPA averages of the last and of the best-on-dev weights."""
-    cfg = build_config(overrides={"model": args.model, "data_dir": args.data_dir, "method": args.method,
+    overrides = dict(item.split("=", 1) for item in args.set)
+    cfg = build_config(overrides={**overrides, "model": args.model, "data_dir": args.data_dir, "method": args.method,
                                   "seed": seed, "device": "cpu", "training.save_checkpoints": False,
                                   "training.max_eval_examples": args.max_eval_examples})
     task = get_task("xcopa")
@@ -49,9 +59,15 @@ def one_seed(args: argparse.Namespace, seed: int) -> dict:
     set_seed(seed)
     method = get_method(cfg.method)
     method.prepare(bb)
-    method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
+    if args.inter_module:  # sequential: the intermediate module itself continues, as the target module
+        record = ModuleRecord(read_meta(Path(args.inter_module))["task"], Path(args.inter_module), "", reused=True)
+        attach_modules(bb, cfg, [record], continued=True)
+    else:
+        method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
     method.compose(bb, Composition("direct"), TARGET_MODULE, None)
-    model = build_model(bb, task)
+    model = build_model(bb, task, cfg.head)
+    if args.inter_module:
+        init_head(model, task, [record], cfg.head.pooling)
     ev = eval_settings(task, cfg)
     selector = _SelectOnDev(model, lambda: evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary)
     settings = train_settings(task, cfg)
@@ -80,6 +96,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--max-eval-examples", type=int, default=None, help="per language")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--inter-module", default=None, help="sequential: continue this intermediate module folder")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
     args = parser.parse_args()
     quiet_libraries()
     rows = []
@@ -90,9 +108,11 @@ def main() -> None:
     table = [{"seed": r["seed"], "best epoch (dev)": r["best_epoch"], "select=best": r["best_average"],
               "select=last": r["last_average"]} for r in rows]
     table.append({"seed": "mean", "select=best": mean["best"], "select=last": mean["last"]})
-    write_outputs(default_output(torch.device("cpu"), "select_small_dev", args.out),
+    name = "select_small_dev_sequential" if args.inter_module else "select_small_dev"
+    write_outputs(default_output(torch.device("cpu"), name, args.out),
                   {"machine": machine(), "args": vars(args), "runs": rows, "mean": mean},
-                  list(table[0]), table, "XCOPA average: best-on-dev epoch vs last epoch (same training)")
+                  list(table[0]), table, "XCOPA average: best-on-dev epoch vs last epoch (same training)"
+                  + (f", sequential from {Path(args.inter_module).name}" if args.inter_module else ""))
 
 if __name__ == "__main__":
     main()
