@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = ("xcopa", "xnli", "xquad")
-MODULE_SETUPS = ["direct", "stack", "fuse"]
+MODULE_SETUPS = ["direct", "sequential", "stack", "fuse"]
 TARGET_LANGS = {"tatoeba": {"langs": ["de", "fr", "es"]}}  # the languages the local data has
 RELATIVE_COST = {"xcopa": 3.0, "xnli": 1.0, "xquad": 1.5}  # rough CPU time of each family, for --jobs
 FULL_SETUPS = ["full-direct", "full-stilts"]
@@ -33,8 +33,8 @@ FULL_SETUPS = ["full-direct", "full-stilts"]
 # What `--budget cpu` subsamples so the whole benchmark fits in about two hours on a 2-core CPU
 # with multilingual-e5-small; `--budget full` keeps every example and the tasks' default lengths.
 CPU_BUDGET: dict[str, dict] = {
-    "xcopa": {"inter.max_train_examples": 600, "inter.epochs": 2, "inter.max_seq_length": 128,
-              "inter.max_dev_examples": 200},
+    # 3,000 SIQa / CosmosQA examples x 1 epoch (xcopa.yaml): enough to resolve a 5-point effect
+    "xcopa": {"inter.max_train_examples": 3000, "inter.max_dev_examples": 250},
     "xnli": {"inter.max_train_examples": 600, "inter.epochs": 2, "inter.max_seq_length": 128,
              "inter.max_dev_examples": 200, "training.max_train_examples": 600, "training.epochs": 2,
              "training.max_seq_length": 128, "training.max_dev_examples": 200},
@@ -47,10 +47,9 @@ CPU_BUDGET: dict[str, dict] = {
 # CPU takes hours, the full CosmosQA model alone about 15 minutes, and on XNLI full-stilts would
 # fine-tune twice on the same MNLI data).
 CPU_FULL: dict[str, dict] = {"xcopa": {"intermediate": ["siqa"]}}
-# Module setups that `--budget cpu` runs for the first seed only (XCOPA's evaluation of 11 x 250
-# items costs about as much as its training, and AdapterFusion over both modules already runs
-# with every seed).
-CPU_ONE_SEED: dict[str, list[str]] = {"xcopa": ["stack"]}
+# Module setups that `--budget cpu` runs for the first seed only (none: every XCOPA setup gets its
+# three seeds since the 2026-12-03 rerun).
+CPU_ONE_SEED: dict[str, list[str]] = {}
 
 
 def phases(budget: str, families: list[str], seeds: list[int], full_seeds: list[int]) -> list[dict]:
@@ -59,7 +58,7 @@ def phases(budget: str, families: list[str], seeds: list[int], full_seeds: list[
     then the module setups' other seeds (`--budget cpu` runs CPU_ONE_SEED setups for one seed)."""
     first, full, rest = [], [], []
     for fam in families:
-        setups = [s for s in MODULE_SETUPS if fam == "xcopa" or s != "fuse"]
+        setups = [s for s in MODULE_SETUPS if fam == "xcopa" or s not in ("fuse", "sequential")]
         one_seed = CPU_ONE_SEED.get(fam, []) if budget == "cpu" else []
         first.append({"family": fam, "setups": setups, "seeds": seeds[:1]})
         if seeds[1:]:
@@ -74,7 +73,7 @@ def phases(budget: str, families: list[str], seeds: list[int], full_seeds: list[
 
 def overrides(args: argparse.Namespace, family: str) -> dict:
     """Config keys this invocation adds on top of the experiment file."""
-    out = {"model": args.model, "output": args.out, "modules_dir": f"{args.out}/modules"}
+    out = {"model": args.model, "output": args.out, "modules_dir": args.modules_dir or f"{args.out}/modules"}
     if args.data_dir:
         out["data_dir"] = args.data_dir
     if args.budget == "cpu":
@@ -107,6 +106,8 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma list of xcopa, xnli, xquad")
     parser.add_argument("--jobs", type=int, default=1, help="parallel lanes (processes sharing the cores)")
     parser.add_argument("--out", default="runs/replication", help="runs and module cache")
+    parser.add_argument("--modules-dir", default=None,
+                        help="module cache [--out/modules]; e.g. peer_xcopa.py --compare's, to reuse its SIQa modules")
     parser.add_argument("--report-dir", default=str(HERE / "results"), help="where the report goes")
     parser.add_argument("--report-only", action="store_true", help="write the report of what finished; run nothing")
     parser.add_argument("--lane", help=argparse.SUPPRESS)  # internal: the phases of one lane, as JSON
