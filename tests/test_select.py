@@ -22,7 +22,8 @@ from adapterx.presets.tiny import TINY_DATA
 from adapterx.recipes.common import learning_settings, train_settings
 from adapterx.store import stable_hash
 from adapterx.tasks import get_task
-from adapterx.training import SMALL_DEV, TrainSettings, _ModuleTrainer, train_model, training_arguments, warn_small_dev
+from adapterx.training import (SMALL_DEV, TrainSettings, _ModuleTrainer, resolve_select, train_model, training_arguments,
+                               warn_small_dev)
 
 from .test_leakage import FAST, _leak_xnli_into_mnli
 
@@ -167,3 +168,25 @@ def test_new_settings_at_their_defaults_keep_existing_cache_keys():
         changed = learning_settings(get_task("mnli"), cfg)
         assert stable_hash(changed) != KEYS_BEFORE[("mnli", "lora")]
         assert changed["train"][next(iter(setting)).split(".")[1]] == next(iter(setting.values()))
+
+
+def test_auto_keeps_the_last_epoch_on_a_small_dev_set_and_the_best_on_a_large_one(tmp_path, caplog):
+    warn_small_dev.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="adapterx.training"):
+        small, snaps, out_small = _toy_run(tmp_path / "s", "auto", dev_size=20)
+    assert torch.equal(small.w, snaps[-1]) and out_small.select == "last" and out_small.selected_dev == 1.0
+    assert not caplog.records  # auto chose `last` itself: nothing to warn about
+    large, snaps, out_large = _toy_run(tmp_path / "l", "auto", dev_size=SMALL_DEV)
+    assert torch.equal(large.w, snaps[0]) and out_large.select == "best" and out_large.selected_dev == 3.0
+    assert resolve_select("auto", None) == "last" and resolve_select("best", 5) == "best"
+
+
+def test_auto_is_keyed_as_the_choice_it_runs():
+    # a large dev set: the key of `best` (every module trained before `auto` keeps its key); a small
+    # one: the key of `last` (a run that kept the best epoch is not taken for it)
+    task = get_task("xcopa")
+    cfg_of = {s: build_config(overrides={"method": "lora", "training.select": s}) for s in ("auto", "best", "last")}
+    key = {s: stable_hash(learning_settings(task, cfg_of[s], 20)) for s in ("best", "last")}
+    assert stable_hash(learning_settings(task, cfg_of["auto"], SMALL_DEV)) == stable_hash(learning_settings(task, cfg_of["best"]))
+    assert stable_hash(learning_settings(task, cfg_of["auto"], 20)) == key["last"] != key["best"]
+    assert build_config().training.select == "auto"

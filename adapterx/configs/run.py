@@ -40,8 +40,10 @@ DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
 # that need no further arguments; warmup comes from `training.warmup_ratio`).
 LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
                  "constant_with_warmup", "inverse_sqrt")
-# Which weights a training keeps: those of the epoch with the best English dev score, or the last.
-SELECTS = ("best", "last")
+# Which weights a training keeps: those of the epoch with the best English dev score, or the last;
+# `auto` picks the best epoch only on a dev set large enough to tell epochs apart
+# (adapterx.training.SMALL_DEV examples), else keeps the last (adapterx.training.resolve_select).
+SELECTS = ("auto", "best", "last")
 
 
 def check_training_choices(settings: Any) -> None:
@@ -95,9 +97,9 @@ class TrainingConfig:
                 "single-source training only: multi-task / MLM batches are drawn per source)"})
     lr_scheduler: str = field(default="linear", metadata={
         "help": "learning-rate schedule after warmup: " + " | ".join(LR_SCHEDULERS)})
-    select: str = field(default="best", metadata={
-        "help": "best: keep the epoch with the best English dev score | last: keep the final "
-                "weights (dev is still scored each epoch)"})
+    select: str = field(default="auto", metadata={
+        "help": "auto: best with >= 200 English dev examples, else last | best: keep the epoch with the best "
+                "English dev score | last: keep the final weights (dev is still scored each epoch)"})
     report_to: str = field(default="none", metadata={
         "help": "none | tensorboard | wandb: the Trainer's logging integration, a loss curve per training "
                 "under <output or modules-dir>/.logs/ (needs that package installed)"})

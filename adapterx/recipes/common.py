@@ -18,14 +18,15 @@ from adapterx.evaluation import EvalSettings
 from adapterx.heads import TaskModel, build_head
 from adapterx.store import HEAD_FILE
 from adapterx.tasks import Task
-from adapterx.training import TrainSettings, resolve_optim
+from adapterx.training import TrainSettings, resolve_optim, resolve_select
 
 
 
-def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
+def train_settings(task: Task, cfg: RunConfig, n_dev: int | None = None) -> TrainSettings:
     """Trainer hyperparameters: the config's values where set, else the task's defaults (`optim`
     auto resolved for the config's device; no length grouping with MLM batches, which are drawn
-    per source, so the key says what ran)."""
+    per source, so the key says what ran; with `n_dev`, the English dev examples that pick the
+    epoch, `select` auto resolved as the training will resolve it)."""
     t = cfg.training
     default_lr = task.learning_rate or method_spec(cfg.method).default_lr
     return TrainSettings(
@@ -34,7 +35,8 @@ def train_settings(task: Task, cfg: RunConfig) -> TrainSettings:
         weight_decay=t.weight_decay, logging_steps=t.logging_steps, seed=cfg.seed,
         save_checkpoints=t.save_checkpoints, gradient_checkpointing=t.gradient_checkpointing,
         optim=resolve_optim(t.optim, resolve_device(cfg.device)),
-        group_by_length=t.group_by_length and not cfg.mlm.enabled, lr_scheduler=t.lr_scheduler, select=t.select,
+        group_by_length=t.group_by_length and not cfg.mlm.enabled, lr_scheduler=t.lr_scheduler,
+        select=resolve_select(t.select, n_dev) if n_dev is not None else t.select,
         report_to=t.report_to)
 
 
@@ -65,9 +67,10 @@ def train_key(settings: TrainSettings) -> dict:
             and not (k in TRAIN_KEY_ONLY_IF_CHANGED and v == TRAIN_KEY_ONLY_IF_CHANGED[k])}
 
 
-def learning_settings(task: Task, cfg: RunConfig) -> dict:
-    """The part of the training and evaluation settings that decides the result (for cache keys)."""
-    train = train_key(train_settings(task, cfg))
+def learning_settings(task: Task, cfg: RunConfig, n_dev: int | None = None) -> dict:
+    """The part of the training and evaluation settings that decides the result (for cache keys;
+    `n_dev`: the English dev set's size, so that `select: auto` is keyed as what it runs)."""
+    train = train_key(train_settings(task, cfg, n_dev))
     evals = {k: v for k, v in asdict(eval_settings(task, cfg)).items() if k not in EVAL_NOT_IN_KEY}
     head = cfg.head.key(task.kind)  # only when changed: keys made before head settings existed stay
     return {"train": train, "eval": evals, **({"head": head} if head else {})}

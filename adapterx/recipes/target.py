@@ -142,7 +142,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
                **({"merge": asdict(cfg.merge)} if comp.setup == "merge" else {}),
-               **learning_settings(task, cfg), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
+               **learning_settings(task, cfg, len(dev_ex)), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
                "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init,
                **eval_sample_key(cfg.training.max_eval_examples, cfg.seed)}
     key = stable_hash(payload)

@@ -61,13 +61,13 @@ def trainable_task(name: str) -> Task:
     return task
 
 
-def module_key(task: Task, cfg: RunConfig, data_hash: str) -> tuple[str, dict]:
+def module_key(task: Task, cfg: RunConfig, data_hash: str, n_dev: int | None = None) -> tuple[str, dict]:
     """The cache key: model + task + method + hyperparameters + data (+ seed), and the `mix` /
     `mlm` settings when they are on (so a mixed module is never taken for a plain one)."""
     payload = {
         "task": task.name, "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype,
         "method": cfg.method, "method_settings": asdict(method_settings(cfg.method, cfg)),
-        **learning_settings(task, cfg), "data": data_hash, **auxiliary_settings(cfg),
+        **learning_settings(task, cfg, n_dev), "data": data_hash, **auxiliary_settings(cfg),
     }
     return stable_hash(payload), payload
 
@@ -91,7 +91,7 @@ def train_module(task_name: str, cfg: RunConfig, guard: LeakageGuard | None = No
     `guard` (a target run's) checks its training data against the evaluation sets first."""
     task = trainable_task(task_name)
     task, train_ex, dev_ex, taken = task_data(task, cfg)
-    key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]))
+    key, payload = module_key(task, cfg, stable_hash([train_ex, dev_ex]), len(dev_ex))
     if taken:  # recorded in adapterx.json (the data hash already covers it in the key)
         payload["mix"]["n_translated"] = taken
     path = Path(cfg.modules_dir) / task.name / f"{cfg.method}-{key}"
