@@ -52,7 +52,7 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def _is_unreachable(exc: BaseException) -> bool:
+def is_unreachable(exc: BaseException) -> bool:
     for err in _chain(exc):
         if any(cls.__name__ in _UNREACHABLE_TYPES for cls in type(err).__mro__):
             return True
@@ -72,7 +72,7 @@ def _translate(exc: Exception, task: str, where: str, lang: str) -> Exception | 
     from adapterx.hub_probe import check_hub
 
     offline = check_hub()
-    if _is_unreachable(exc) or (offline and isinstance(exc, OSError)):
+    if is_unreachable(exc) or (offline and isinstance(exc, OSError)):
         why = f"{offline}, and it is not in the local cache" if offline else text
         return HubUnreachableError(
             f"the Hugging Face Hub is unreachable for dataset {where}: {why}", hint)
