@@ -253,7 +253,8 @@ _target(name="bucc", kind="retrieval", metric="bucc",
         xtreme_name="bucc2018", max_seq_length=512, epochs=0.0,
         hub_source=HubData(
             XTREME, "bucc18.{lang}", {"dev": "validation", "test": "test"}, "pair",
-            local_files=tuple(f"bucc/{{lang}}-en.{s}.{ext}" for s in ("dev", "test") for ext in ("{lang}", "en", "gold")),
+            local_files=tuple(f"bucc/{{lang}}-en.{s}.{ext}" for s in ("dev", "test")
+                              for ext in ("{lang}", "en", "gold")),
             unavailable="google/xtreme's bucc18 configs hold only the gold sentence pairs "
                         "(source_sentence, target_sentence), not the full id-tagged sentence pools "
                         "that BUCC mining and its F1 need; unpack the BUCC 2018 release (sample = "
