@@ -154,3 +154,13 @@ def test_setup_registry_sits_below_the_recipes() -> None:
     upward = {m: _all_imports(m) & {"adapterx.api", "adapterx.cli"} for m in MODULES
               if m.startswith("adapterx.recipes.") and m != "adapterx.recipes.setups"}
     assert not {m: found for m, found in upward.items() if found}, upward
+
+
+def test_every_setup_runner_path_resolves() -> None:
+    """Each registered setup names an importable runner (the registry imports none of them itself)."""
+    from adapterx.composition import SETUP_RUNNERS
+    from adapterx.methods.registry import resolve
+
+    assert set(SETUP_RUNNERS) >= {"direct", "stack", "fuse", "merge", "full-stilts", "translate-test"}
+    for name, spec in SETUP_RUNNERS.items():
+        assert isinstance(spec.runner, str) and callable(resolve(spec.runner)), name
