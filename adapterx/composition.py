@@ -1,10 +1,16 @@
-"""How intermediate modules are combined for a target, as plain data (to_dict / from_dict)."""
+"""How intermediate modules are combined for a target, as plain data (to_dict / from_dict), and
+the setups `compare` and `grid` can run (SETUP_RUNNERS: name -> SetupSpec, runners by import path)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from adapterx.errors import AdapterxError, UnknownChoiceError
+
+if TYPE_CHECKING:
+    from adapterx.configs import RunConfig
 
 # The setups (which methods can run each is the method registry's: MethodSpec.setups).
 SETUPS: dict[str, str] = {
@@ -111,3 +117,85 @@ class Composition:
     def from_dict(cls, data: dict) -> "Composition":
         """Inverse of to_dict."""
         return cls(setup=data["setup"], inter=tuple(data.get("inter", ())))
+
+
+# (inter, target, cfg, command) -> the run's results.json dict
+Runner = Callable[[list[str], str, "RunConfig", str], dict]
+
+
+@dataclass(frozen=True)
+class SetupSpec:
+    """How `compare` and `grid` run one setup (a results.json `setup` name)."""
+
+    # "package.module:function" with the Runner signature, imported on first run (so listing or
+    # validating setups imports no recipe), or the function itself
+    runner: str | Runner
+    uses_inter: bool = True  # False: the setup runs without intermediate tasks (direct, full-direct)
+    method: str | None = None  # the method the setup implies; overrides --method for its run
+    about: str = ""
+    # one run (row `setup:task`) per intermediate task: full fine-tuning has no modules to stack,
+    # so `--inter squad,mnli` means one full-stilts model per intermediate task
+    per_inter: bool = False
+    # one run over all intermediate tasks together (fuse, merge, ...); a grid gives the other
+    # setups that use intermediate tasks one cell per task (the paper's matrix)
+    combines: bool = False
+
+    def run(self, inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
+        """Run the setup; returns the run's results.json dict."""
+        from adapterx.methods.registry import resolve
+
+        runner: Any = resolve(self.runner) if isinstance(self.runner, str) else self.runner
+        return runner(inter, target, cfg, command)
+
+
+SETUP_RUNNERS: dict[str, SetupSpec] = {}
+REFERENCE = "direct"  # compare always runs it; every delta is against it
+# direct + the two cheap parameter-efficient compositions. full-stilts is left out of the default:
+# it fine-tunes every weight of the model on the intermediate task and again on the target (hours
+# and ~3x the memory for XLM-R large); ask for it with --setups.
+DEFAULT_SETUPS = ("direct", "stack", "fuse")
+# Setup names DESIGN.md defines; a name here without a runner is "not available yet", not unknown.
+DESIGN_SETUPS = ("direct", "sequential", "stack", "fuse", "lora-fusion", "merge", "multitask", "full-stilts",
+                 "full-direct", "translate-test")
+
+
+def register_setup(name: str, spec: SetupSpec) -> SetupSpec:
+    """Make a setup available to `compare` and `grid` (one call per setup)."""
+    if name in SETUP_RUNNERS:
+        raise ValueError(f"setup {name!r} registered twice")
+    SETUP_RUNNERS[name] = spec
+    return spec
+
+
+def check_setup(name: str) -> SetupSpec:
+    """The spec of setup `name`, or an error listing the registered ones."""
+    if name not in SETUP_RUNNERS:
+        hint = f"{name} is not available in this version of adapterx yet" if name in DESIGN_SETUPS else None
+        raise UnknownChoiceError("setup", name, SETUP_RUNNERS, hint=hint)
+    return SETUP_RUNNERS[name]
+
+
+# Runners go through adapterx.api, the same functions the commands call, so compare and grid run
+# exactly what `adapterx <setup>` would.
+_RUNS = "adapterx.recipes.setups:"
+register_setup("direct", SetupSpec(_RUNS + "direct", uses_inter=False, about="target module only"))
+register_setup("stack", SetupSpec(_RUNS + "stack", about="intermediate modules + a new target module"))
+register_setup("sequential", SetupSpec(_RUNS + "sequential",
+                                       about="one intermediate module continues training on the target"))
+register_setup("fuse", SetupSpec(_RUNS + "fuse", combines=True, about="AdapterFusion (LoRA fusion with --method lora)"))
+# The method a setup implies comes from the method registry: the method whose own name for a
+# setup this is (lora-fusion is lora's fuse), or the one method that can run it (merge).
+register_setup("lora-fusion", SetupSpec(_RUNS + "fuse", method=implied_method("lora-fusion"), combines=True,
+                                        about="fuse over LoRA modules"))
+register_setup("merge", SetupSpec(_RUNS + "merge", method=implied_method("merge"), combines=True,
+                                  about="LoRA modules merged, target LoRA on top"))
+register_setup("full-stilts", SetupSpec(_RUNS + "finetune", method=implied_method("full-stilts"), per_inter=True,
+                                        about="full fine-tuning: intermediate task, then target"))
+register_setup("full-direct", SetupSpec(_RUNS + "finetune", uses_inter=False, method=implied_method("full-direct"),
+                                        about="full fine-tuning on the target only"))
+# translate-test of the direct model: the classic baseline, and its training is the direct run's
+# (reused), so it costs only evaluation. `adapterx translate-test --inter ...` gives the stacked one.
+register_setup("translate-test", SetupSpec(_RUNS + "translate_test", uses_inter=False,
+                                           about="direct model on English MT of the test sets"))
+register_setup("multitask", SetupSpec(_RUNS + "multitask", combines=True,
+                                      about="one module trained on all --inter tasks, target on top"))

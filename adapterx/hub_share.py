@@ -49,7 +49,7 @@ def hub_errors(action: str, repo: str, revision: str | None = None) -> Iterator[
     """Turn huggingface_hub / network failures into errors that say what to do."""
     from huggingface_hub import errors as hf
 
-    from adapterx.data.hub import _is_unreachable  # one definition of "the Hub is unreachable"
+    from adapterx.data.hub import is_unreachable  # one definition of "the Hub is unreachable"
 
     try:
         yield
@@ -57,7 +57,7 @@ def hub_errors(action: str, repo: str, revision: str | None = None) -> Iterator[
         raise
     except Exception as err:  # noqa: BLE001  (translated below, or re-raised unchanged)
         text = f"{type(err).__name__}: {err}".splitlines()[0][:240]  # urllib3 chains run long
-        if _is_unreachable(err):
+        if is_unreachable(err):
             raise HubUnreachableError(
                 f"the Hugging Face Hub is unreachable, so {repo} could not be {action} ({text})",
                 "check the network or proxy (HF_ENDPOINT), unset HF_HUB_OFFLINE, and try again") from None

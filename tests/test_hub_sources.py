@@ -356,3 +356,27 @@ def test_load_hub_languages_with_dataset_codes(monkeypatch):
     assert set(got) == {"fr", "es"} and all(len(v) == 1 for v in got.values())
 
 
+
+
+# --- a task's Hub source is declared on the task itself -------------------------------------
+
+def test_a_task_declares_its_hub_source_in_one_place(monkeypatch):
+    """A task registered with `hub_source` loads from the Hub with nothing added to hub_sources."""
+    from dataclasses import replace
+
+    from adapterx.tasks import HubData, get_task
+    from adapterx.tasks import base as task_base
+
+    xnli = get_task("xnli")
+    toy = replace(xnli, name="toy_nli", hub="toy_nli", languages=("en", "de"),
+                  hub_source=HubData("someone/toy-nli", "nli_{lang}", {"test": "test"}, "nli",
+                                     note="a test stand-in", label_names=xnli.labels))
+    monkeypatch.setitem(task_base._REGISTRY, "toy_nli", toy)
+    rows = [{"premise": "A man sleeps.", "hypothesis": "Nobody sleeps.", "label": 2}]
+    fake = serve(monkeypatch, {("someone/toy-nli", "nli_de", "test"):
+                               table(rows, premise=S, hypothesis=S, label=NLI)})
+    got = hub.load_hub_split("toy_nli", "test", "de")
+    assert [(ex["text_a"], ex["label"]) for ex in got] == [("A man sleeps.", "contradiction")]
+    assert [c[:3] for c in fake.calls] == [("someone/toy-nli", "nli_de", "test")]
+    with pytest.raises(UnknownChoiceError, match="language"):  # the task's languages are the source's
+        hub.load_hub_split("toy_nli", "test", "fr")

@@ -1,6 +1,7 @@
 """Load a task's split from the Hugging Face Hub as normalized examples (docs/SCHEMA.md).
 
-The sources (dataset ids, configs, splits, converters) are in `adapterx.data.hub_sources`. Every
+Each task declares its source (dataset id, config, splits) on its definition (`Task.hub_source`);
+`adapterx.data.hub_sources` adds the row converters. Every
 failure a user can fix (Hub unreachable, script-based dataset, no such split or language, a task
 the Hub cannot serve) raises an error naming the `--data-dir` files that replace the Hub.
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from adapterx.data.hub_sources import HUB_SOURCES, HubSource, fill
+from adapterx.data.hub_sources import HUB_SOURCES, HubSource, fill, hub_source
 from adapterx.errors import DataError, HubUnreachableError, UnknownChoiceError
+from adapterx.tasks import all_tasks
 
 __all__ = ["HUB_SOURCES", "HubSource", "get_source", "load_hub_languages", "load_hub_split",
            "local_alternative"]
@@ -20,7 +22,11 @@ __all__ = ["HUB_SOURCES", "HubSource", "get_source", "load_hub_languages", "load
 def get_source(task: str) -> HubSource:
     """The Hub source of `task`, or an error listing the known ones."""
     if task not in HUB_SOURCES:
-        raise UnknownChoiceError("Hub task", task, HUB_SOURCES)
+        # a task registered after this module was imported: its source is on its definition
+        found = next((t for t in all_tasks().values() if t.hub == task and t.hub_source is not None), None)
+        if found is None:
+            raise UnknownChoiceError("Hub task", task, HUB_SOURCES)
+        return hub_source(found)
     return HUB_SOURCES[task]
 
 
@@ -52,7 +58,7 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def _is_unreachable(exc: BaseException) -> bool:
+def is_unreachable(exc: BaseException) -> bool:
     for err in _chain(exc):
         if any(cls.__name__ in _UNREACHABLE_TYPES for cls in type(err).__mro__):
             return True
@@ -72,7 +78,7 @@ def _translate(exc: Exception, task: str, where: str, lang: str) -> Exception | 
     from adapterx.hub_probe import check_hub
 
     offline = check_hub()
-    if _is_unreachable(exc) or (offline and isinstance(exc, OSError)):
+    if is_unreachable(exc) or (offline and isinstance(exc, OSError)):
         why = f"{offline}, and it is not in the local cache" if offline else text
         return HubUnreachableError(
             f"the Hugging Face Hub is unreachable for dataset {where}: {why}", hint)

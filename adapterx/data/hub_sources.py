@@ -1,8 +1,11 @@
-"""Where each task lives on the Hugging Face Hub and how its rows become normalized examples.
+"""How each task's Hub rows become normalized examples, and the task's Hub source as one object.
 
-Every id below is script-free (parquet data files named by `configs:` in the dataset card, or the
-Hub's own parquet export `refs/convert/parquet`), because datasets>=4 refuses loading scripts.
-How each was checked is in its `note`. The loading and error handling is in `adapterx.data.hub`.
+Where a task lives on the Hub (dataset id, config, splits, languages, label names, codes) is
+declared with the task itself (`Task.hub_source`, adapterx/tasks); this module adds the loading
+logic: one row converter per source kind (ROWS) and the HubSource that `adapterx.data.hub` reads.
+Every id is script-free (parquet data files named by `configs:` in the dataset card, or the Hub's
+own parquet export `refs/convert/parquet`), because datasets>=4 refuses loading scripts. How each
+was checked is in its `note`. The loading and error handling is in `adapterx.data.hub`.
 """
 
 from __future__ import annotations
@@ -10,42 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# One definition of these, shared with the local-file readers.
+# One definition of these, shared with the local-file readers and the task definitions.
 from adapterx.data.readers import COPA_QUESTIONS, NLI_LABELS, TYDIQA_PREFIXES
 from adapterx.data.readers_more import CSQA_KEYS, QQP_LABELS, SST2_LABELS
-
-PARQUET_EXPORT = "refs/convert/parquet"  # the Hub's parquet conversion of a script-based dataset
+from adapterx.tasks import HubData, Task, all_tasks
+from adapterx.tasks.targets import PAWSX_LABELS
 
 # ClassLabel names as the Hub datasets declare them (checked at load time by hub._check_labels).
 QQP_NAMES = tuple(QQP_LABELS.values())  # not_duplicate, duplicate
 SST2_NAMES = tuple(SST2_LABELS.values())  # negative, positive
-PAWSX_NAMES = ("0", "1")
-UPOS_NAMES = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
-              "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X")
-PANX_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
-
-# google/xtreme names its UD-POS configs by English language name (`udpos.German`). Wolof (XTREME-R)
-# is in the task's languages but not in google/xtreme: it is --data-dir only.
-UDPOS_CONFIGS = {
-    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "de": "German", "el": "Greek",
-    "en": "English", "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian",
-    "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi", "hu": "Hungarian",
-    "id": "Indonesian", "it": "Italian", "ja": "Japanese", "kk": "Kazakh", "ko": "Korean",
-    "mr": "Marathi", "nl": "Dutch", "pt": "Portuguese", "ru": "Russian", "ta": "Tamil",
-    "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "ur": "Urdu",
-    "vi": "Vietnamese", "yo": "Yoruba", "zh": "Chinese"}
-UDPOS_LANGS = tuple(sorted([*UDPOS_CONFIGS, "wo"]))
-# Tatoeba configs and files are named by ISO 639-3 codes (`tatoeba.deu`, tatoeba.deu-eng.deu).
-TATOEBA_CODES = {
-    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa",
-    "et": "est", "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin",
-    "hu": "hun", "id": "ind", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz",
-    "ko": "kor", "ml": "mal", "mr": "mar", "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh",
-    "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl", "tr": "tur", "ur": "urd", "vi": "vie",
-    "zh": "cmn"}
-PANX_LANGS = ("af", "ar", "bg", "bn", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he",
-              "hi", "hu", "id", "it", "ja", "jv", "ka", "kk", "ko", "ml", "mr", "ms", "my", "nl",
-              "pt", "ru", "sw", "ta", "te", "th", "tl", "tr", "ur", "vi", "yo", "zh")
 
 
 @dataclass(frozen=True)
@@ -123,7 +99,7 @@ def _sst2(row: dict) -> dict:
 
 def _pawsx(row: dict) -> dict:
     return {"id": str(row["id"]), "text_a": str(row["sentence1"]),
-            "text_b": str(row["sentence2"]), "label": _name(row["label"], PAWSX_NAMES)}
+            "text_b": str(row["sentence2"]), "label": _name(row["label"], PAWSX_LABELS)}
 
 
 def _copa(row: dict) -> dict:
@@ -205,186 +181,33 @@ def _tydiqa_lang(row: dict) -> str:
     return TYDIQA_PREFIXES[prefix]
 
 
-def _per_split(folder: str, names: dict[str, str], ext: str) -> tuple[str, ...]:
-    return tuple(f"{folder}/{name}{ext}" for name in names.values())
+# HubData.row -> converter ("tagging" is built per task from its label column and names)
+ROWS: dict[str, Callable[[dict], dict | None]] = {
+    "nli": _nli, "anli": _anli, "snli": _snli, "qqp": _qqp, "sst2": _sst2, "pawsx": _pawsx, "copa": _copa,
+    "siqa": _siqa, "hellaswag": _hellaswag, "cosmosqa": _cosmosqa, "commonsenseqa": _commonsenseqa,
+    "squad": _squad, "pair": _pair}
+# HubData.lang_of -> how a row's language is read when one config holds every language
+LANG_OF: dict[str, Callable[[dict], str]] = {"tydiqa_id": _tydiqa_lang}
 
 
-_XTREME = "google/xtreme"
-_XTREME_NOTE = ("google/xtreme was converted to parquet (PR #9, one folder per config, "
-                "Feb 2024); ")
+def _converter(hub: HubData) -> Callable[[dict], dict | None]:
+    if hub.row == "tagging":
+        return _tagging(hub.label_column, hub.label_names)
+    return ROWS[hub.row]
 
-# Keyed by the task registry's `Task.hub` (adapterx/tasks): every registered task has an entry.
-HUB_SOURCES: dict[str, HubSource] = {
-    # --- English intermediate tasks --------------------------------------------------------
-    "mnli": HubSource(
-        "nyu-mll/glue", "mnli", {"train": "train", "dev": "validation_matched"}, ("en",), _nli,
-        ("mnli/train.tsv", "mnli/dev_matched.tsv"), label_names=NLI_LABELS,
-        note="GLUE MNLI (Williams et al. 2018); columns premise, hypothesis, label, idx; "
-             "test_* splits are unlabelled (-1)."),
-    "snli": HubSource(
-        "stanfordnlp/snli", "plain_text", {"train": "train", "dev": "validation", "test": "test"},
-        ("en",), _snli, ("snli/snli_1.0_train.jsonl", "snli/snli_1.0_dev.jsonl",
-                         "snli/snli_1.0_test.jsonl"), label_names=NLI_LABELS,
-        note="SNLI 1.0 (Bowman et al. 2015), parquet since PR #6 (plain_text/*.parquet); columns "
-             "premise, hypothesis, label; rows without a gold label (-1) are skipped; no id "
-             "column (ids are row numbers)."),
-    "anli": HubSource(
-        "facebook/anli", "plain_text",
-        {"train": ("train_r1", "train_r2", "train_r3"), "dev": ("dev_r1", "dev_r2", "dev_r3"),
-         "test": ("test_r1", "test_r2", "test_r3")}, ("en",), _anli,
-        tuple(f"anli/R{r}/{s}.jsonl" for r in (1, 2, 3) for s in ("train", "dev", "test")),
-        label_names=NLI_LABELS,
-        note="ANLI v1.0 (Nie et al. 2020), parquet since PR #5 (plain_text/<split>-*.parquet); "
-             "each of our splits concatenates rounds R1, R2, R3 in that order; columns uid, "
-             "premise, hypothesis, label, reason."),
-    "qqp": HubSource(
-        "nyu-mll/glue", "qqp", {"train": "train", "dev": "validation"}, ("en",), _qqp,
-        ("qqp/train.tsv", "qqp/dev.tsv"), label_names=QQP_NAMES,
-        note="GLUE QQP; columns question1, question2, label (not_duplicate/duplicate), idx; the "
-             "test split is unlabelled (-1)."),
-    "sst2": HubSource(
-        "nyu-mll/glue", "sst2", {"train": "train", "dev": "validation"}, ("en",), _sst2,
-        ("sst2/train.tsv", "sst2/dev.tsv"), label_names=SST2_NAMES,
-        note="GLUE SST-2 (Socher et al. 2013); columns sentence, label (negative/positive), idx; "
-             "one text, so text_b is None."),
-    "siqa": HubSource(
-        "lighteval/siqa", None, {"train": "train", "dev": "validation"}, ("en",), _siqa,
-        ("siqa/train.jsonl", "siqa/train-labels.lst", "siqa/dev.jsonl", "siqa/dev-labels.lst"),
-        note="Social IQa (Sap et al. 2019). allenai/social_i_qa is script-based; lighteval/siqa is "
-             "its parquet copy (same 33,410/1,954 rows, checked by hash in lm-evaluation-harness "
-             "PR #3943); columns context, question, answerA-C, label ('1'-'3')."),
-    "copa": HubSource(
-        "aps/super_glue", "copa", {"train": "train", "dev": "validation", "test": "test"},
-        ("en",), _copa, ("copa/train.jsonl", "copa/val.jsonl", "copa/test.jsonl"),
-        label_names=("choice1", "choice2"),
-        note="SuperGLUE COPA (Roemmele et al. 2011); columns premise, choice1, choice2, question, "
-             "idx, label; test labels are -1."),
-    "hellaswag": HubSource(
-        "Rowan/hellaswag", None, {"train": "train", "dev": "validation"}, ("en",), _hellaswag,
-        ("hellaswag/hellaswag_train.jsonl", "hellaswag/hellaswag_val.jsonl"),
-        revision=PARQUET_EXPORT,
-        note="HellaSwag (Zellers et al. 2019). The main branch of Rowan/hellaswag still has "
-             "hellaswag.py (its parquet PR #7 was not merged when checked), so this reads the "
-             "Hub's parquet export (refs/convert/parquet: default/{train,validation,test}/"
-             "0000.parquet); columns ind, activity_label, ctx_a, ctx_b, ctx, endings, source_id, "
-             "split, split_type, label ('0'-'3'; '' in test)."),
-    "cosmosqa": HubSource(
-        "Samsoup/cosmos_qa", None, {"train": "train", "dev": "validation"}, ("en",), _cosmosqa,
-        ("cosmosqa/train.csv", "cosmosqa/valid.csv"),
-        note="CosmosQA (Huang et al. 2019). allenai/cosmos_qa is script-based (cosmos_qa.py); "
-             "Samsoup/cosmos_qa is a parquet copy (data/{train,validation,test}-*.parquet) with "
-             "the original schema and split sizes 25,262 / 2,985 / 6,963; a third-party mirror, "
-             "so --data-dir with the official CSVs is the reference; columns id, context, "
-             "question, answer0-3, label (int)."),
-    "commonsenseqa": HubSource(
-        "tau/commonsense_qa", None, {"train": "train", "dev": "validation"}, ("en",),
-        _commonsenseqa,
-        ("commonsenseqa/train_rand_split.jsonl", "commonsenseqa/dev_rand_split.jsonl"),
-        note="CommonsenseQA 1.11 random split (Talmor et al. 2019), parquet since PR #4 "
-             "(data/*.parquet); columns id, question, question_concept, choices{label, text}, "
-             "answerKey ('' in test); no context, so context is ''."),
-    "squad": HubSource(
-        "rajpurkar/squad", "plain_text", {"train": "train", "dev": "validation"}, ("en",), _squad,
-        ("squad/train-v1.1.json", "squad/dev-v1.1.json"),
-        note="SQuAD 1.1 (Rajpurkar et al. 2016); columns id, title, context, question, "
-             "answers{text, answer_start}."),
-    "squad_v2": HubSource(
-        "rajpurkar/squad_v2", "squad_v2", {"train": "train", "dev": "validation"}, ("en",),
-        _squad, ("squad_v2/train-v2.0.json", "squad_v2/dev-v2.0.json"),
-        note="SQuAD 2.0 (Rajpurkar et al. 2018), parquet since PR #6 (squad_v2/*.parquet); same "
-             "columns as SQuAD 1.1; unanswerable questions have empty answer lists."),
-    "ccg": HubSource(
-        "", None, {"train": "train", "dev": "validation", "test": "test"}, ("en",),
-        _tagging("tags", None), ("ccg/train.txt", "ccg/dev.txt", "ccg/test.txt"),
-        unavailable="CCGbank (Hockenmaier & Steedman 2007) is licensed by the LDC (LDC2005T13) and "
-                    "has no public Hub copy; export sections 02-21 / 00 / 23 as one sentence per "
-                    "line of space-separated token|tag items",
-        note="No Hub source (searched the Hub and GitHub for a CCGbank copy: none public). The "
-             "converter reads `tokens` + `tags` string columns, should a licensed copy be "
-             "pointed at."),
-    # --- zero-shot targets -------------------------------------------------------------------
-    "xnli": HubSource(
-        "facebook/xnli", "{lang}", {"dev": "validation", "test": "test"},
-        ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi",
-         "zh"), _nli, ("xnli/xnli.dev.tsv", "xnli/xnli.test.tsv"), label_names=NLI_LABELS,
-        note="XNLI 1.0 (Conneau et al. 2018); one config per language; columns premise, "
-             "hypothesis, label; no id column (ids are row numbers)."),
-    "pawsx": HubSource(
-        "google-research-datasets/paws-x", "{lang}",
-        {"train": "train", "dev": "validation", "test": "test"},
-        ("de", "en", "es", "fr", "ja", "ko", "zh"), _pawsx,
-        ("pawsx/en/train.tsv", "pawsx/{lang}/dev_2k.tsv", "pawsx/{lang}/test_2k.tsv"),
-        label_names=PAWSX_NAMES,
-        note="PAWS-X (Yang et al. 2019); parquet, one config per language (train 49,401 / "
-             "validation 2,000 / test 2,000); non-English train splits are machine translated, "
-             "so only English is trained on; columns id, sentence1, sentence2, label (names "
-             "'0'/'1'). Fallback: google/xtreme PAWS-X.<lang>."),
-    "xcopa": HubSource(
-        "cambridgeltl/xcopa", "{lang}", {"dev": "validation", "test": "test"},
-        ("et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"), _copa,
-        ("xcopa/val.{lang}.jsonl", "xcopa/test.{lang}.jsonl"),
-        note="XCOPA 1.1 (Ponti et al. 2020); one config per language; columns premise, choice1, "
-             "choice2, question, label, idx, changed."),
-    "udpos": HubSource(
-        _XTREME, "udpos.{code}", {"train": "train", "dev": "validation", "test": "test"},
-        UDPOS_LANGS, _tagging("pos_tags", UPOS_NAMES),
-        ("udpos/en_*-ud-train.conllu", "udpos/{lang}_*-ud-dev.conllu",
-         "udpos/{lang}_*-ud-test.conllu"),
-        label_names=UPOS_NAMES, label_column="pos_tags", codes=UDPOS_CONFIGS,
-        note=_XTREME_NOTE + "UD 2.5 as XTREME uses it, every treebank of a language "
-             "concatenated, configs udpos.<English name>; columns tokens, pos_tags "
-             "(ClassLabel UPOS). Kazakh has no validation split and Tagalog, Thai, Yoruba only "
-             "test; Wolof (XTREME-R) is not there (use --data-dir)."),
-    "panx": HubSource(
-        _XTREME, "PAN-X.{lang}", {"train": "train", "dev": "validation", "test": "test"},
-        PANX_LANGS, _tagging("ner_tags", PANX_NAMES),
-        ("panx/{lang}/train", "panx/{lang}/dev", "panx/{lang}/test"),
-        label_names=PANX_NAMES, label_column="ner_tags",
-        note=_XTREME_NOTE + "PAN-X = WikiANN with the Rahimi et al. (2019) splits, configs "
-             "PAN-X.<lang>; columns tokens, ner_tags (ClassLabel O B-PER I-PER B-ORG I-ORG B-LOC "
-             "I-LOC), langs. unimelb-nlp/wikiann holds the same splits."),
-    "xquad": HubSource(
-        "google/xquad", "xquad.{lang}", {"test": "validation"},
-        ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"), _squad,
-        ("xquad/xquad.{lang}.json",),
-        note="XQuAD (Artetxe et al. 2020); its only split, validation, is XTREME's test set; "
-             "columns id, context, question, answers (no title)."),
-    "mlqa": HubSource(
-        _XTREME, "MLQA.{lang}.{lang}", {"dev": "validation", "test": "test"},
-        ("ar", "de", "en", "es", "hi", "vi", "zh"), _squad,
-        ("mlqa/dev/dev-context-{lang}-question-{lang}.json",
-         "mlqa/test/test-context-{lang}-question-{lang}.json"),
-        note=_XTREME_NOTE + "MLQA v1 (Lewis et al. 2020), configs MLQA.<context>.<question>; "
-             "XTREME uses context and question in the same language; columns id, title, "
-             "context, question, answers. (facebook/mlqa is script-based; its parquet PR #5 was "
-             "not confirmed merged.)"),
-    "tydiqa": HubSource(
-        "google-research-datasets/tydiqa", "secondary_task",
-        {"train": "train", "dev": "validation"},
-        tuple(sorted(TYDIQA_PREFIXES.values())), _squad,
-        ("tydiqa/tydiqa-goldp-v1.1-train.json", "tydiqa/tydiqa-goldp-v1.1-dev.json"),
-        lang_of=_tydiqa_lang,
-        note="TyDiQA-GoldP (Clark et al. 2020) = config secondary_task; columns id, title, "
-             "context, question, answers; language from the id prefix ('arabic-...'); XTREME "
-             "trains on the English rows and scores the dev set as its test set."),
-    "tatoeba": HubSource(
-        _XTREME, "tatoeba.{code}", {"test": "validation"}, tuple(sorted(TATOEBA_CODES)), _pair,
-        ("tatoeba/tatoeba.{code}-eng.{code}", "tatoeba/tatoeba.{code}-eng.eng"),
-        codes=TATOEBA_CODES,
-        note=_XTREME_NOTE + "Tatoeba as XTREME uses it (LASER v1 test pairs, 1,000 per "
-             "language), configs tatoeba.<ISO 639-3>, one split (validation); columns "
-             "source_sentence (the non-English one), target_sentence (English), source_lang, "
-             "target_lang; one example per pair, gold = same index."),
-    "bucc": HubSource(
-        _XTREME, "bucc18.{lang}", {"dev": "validation", "test": "test"},
-        ("de", "fr", "ru", "zh"), _pair,
-        tuple(f"bucc/{{lang}}-en.{s}.{ext}" for s in ("dev", "test")
-              for ext in ("{lang}", "en", "gold")),
-        unavailable="google/xtreme's bucc18 configs hold only the gold sentence pairs "
-                    "(source_sentence, target_sentence), not the full id-tagged sentence pools "
-                    "that BUCC mining and its F1 need; unpack the BUCC 2018 release (sample = "
-                    "dev, training = test) into DIR/bucc/",
-        note=_XTREME_NOTE + "but its bucc18.<lang> configs (validation = sample gold pairs, "
-             "test = training gold pairs) lack the non-parallel sentences, so BUCC is "
-             "--data-dir only; the row converter is the Tatoeba one for the gold pairs."),
-}
+
+def hub_source(task: Task) -> HubSource:
+    """The Hub source `task` declares (Task.hub_source), with its row converter."""
+    hub = task.hub_source
+    if hub is None:
+        raise ValueError(f"task {task.name} declares no Hub source")
+    return HubSource(hub.dataset_id, hub.config, dict(hub.splits), hub.languages or task.languages,
+                     _converter(hub), hub.local_files or tuple(task.local_files.values()), note=hub.note,
+                     label_names=hub.label_names, label_column=hub.label_column,
+                     lang_of=LANG_OF[hub.lang_of] if hub.lang_of else None, codes=hub.codes,
+                     revision=hub.revision, unavailable=hub.unavailable)
+
+
+# Keyed by the task registry's `Task.hub`: every registered task with a Hub source has an entry.
+HUB_SOURCES: dict[str, HubSource] = {task.hub: hub_source(task) for task in all_tasks().values()
+                                     if task.hub_source is not None}

@@ -37,10 +37,10 @@ _LAYOUT_HINT = (
 
 
 # ---------------------------------------------------------------------------------------------
-# Generic helpers
+# Generic helpers (shared with readers_more, readers_tagging and readers_retrieval)
 # ---------------------------------------------------------------------------------------------
 
-def _check_file(path: str | Path) -> Path:
+def check_file(path: str | Path) -> Path:
     """Return ``path`` as a Path, or raise DataError saying which file is missing and how to get it."""
     p = Path(path)
     if not p.is_file():
@@ -49,14 +49,14 @@ def _check_file(path: str | Path) -> Path:
     return p
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """Read a whole file as UTF-8 (a BOM is tolerated), turning decode errors into DataError."""
     from adapterx.textio import read_utf8
 
     return read_utf8(path)
 
 
-def _lines(text: str) -> list[str]:
+def text_lines(text: str) -> list[str]:
     """Split text into lines at newline characters only, dropping a carriage return before each."""
     # str.splitlines() also breaks at U+2028 / U+0085, which JSON strings and TSV text may
     # legitimately contain; that would split a row and shift every later line number.
@@ -66,7 +66,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _nonempty(examples: list, path: Path, what: str = "examples") -> list:
+def nonempty(examples: list, path: Path, what: str = "examples") -> list:
     """Raise DataError on an empty split: silently training on nothing hides a broken download."""
     if not examples:
         if skipped := skipped_in(path):
@@ -76,7 +76,7 @@ def _nonempty(examples: list, path: Path, what: str = "examples") -> list:
     return examples
 
 
-def _field(row: dict, name: str, path: Path, line: int | None, where: str = "") -> str:
+def string_field(row: dict, name: str, path: Path, line: int | None, where: str = "") -> str:
     """Return the string field ``name`` of a row, or raise DataError naming the field."""
     value = row.get(name)
     if value is None:
@@ -89,8 +89,8 @@ def _field(row: dict, name: str, path: Path, line: int | None, where: str = "") 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line of a JSON-lines file."""
-    p = _check_file(path)
-    for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
+    p = check_file(path)
+    for lineno, raw in enumerate(text_lines(read_text(p)), start=1):
         if not raw.strip():
             continue
         with bad_row(p, lineno) as row:
@@ -106,8 +106,8 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read a JSON-lines file into a list of objects (blank lines skipped; empty file is an error)."""
-    p = _check_file(path)
-    return _nonempty([obj for _, obj in iter_jsonl(p)], p, "JSON lines")
+    p = check_file(path)
+    return nonempty([obj for _, obj in iter_jsonl(p)], p, "JSON lines")
 
 
 def read_tsv_dicts(path: str | Path, required: Sequence[str] = ()) -> list[tuple[int, dict[str, str]]]:
@@ -115,9 +115,9 @@ def read_tsv_dicts(path: str | Path, required: Sequence[str] = ()) -> list[tuple
 
     Quotes are literal text in GLUE / XNLI files, so quoting is off (``csv.QUOTE_NONE``).
     """
-    p = _check_file(path)
-    text = _read_text(p)
-    reader = csv.reader(_lines(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    p = check_file(path)
+    text = read_text(p)
+    reader = csv.reader(text_lines(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise DataError("empty file: expected a header row of tab-separated column names", p, 1)
@@ -146,7 +146,7 @@ def read_tsv_dicts(path: str | Path, required: Sequence[str] = ()) -> list[tuple
 # Classification: GLUE MNLI-style TSV, XNLI
 # ---------------------------------------------------------------------------------------------
 
-def _nli_label(row: dict[str, str], column: str | None, labels: Collection[str],
+def nli_label(row: dict[str, str], column: str | None, labels: Collection[str],
                path: Path, line: int) -> str | None:
     """Return the row's label name, ``""`` when the file has no label column, None to skip it."""
     if column is None:
@@ -162,7 +162,7 @@ def _nli_label(row: dict[str, str], column: str | None, labels: Collection[str],
 
 def read_glue_nli_tsv(path: str | Path, labels: Collection[str] = NLI_LABELS) -> list[dict[str, Any]]:
     """Read a GLUE MNLI-style TSV (``sentence1``, ``sentence2``, ``gold_label``) as classification."""
-    p = _check_file(path)
+    p = check_file(path)
     rows = read_tsv_dicts(p, required=("sentence1", "sentence2"))
     header = set(rows[0][1]) if rows else set()
     label_col = "gold_label" if "gold_label" in header else "label" if "label" in header else None
@@ -170,20 +170,20 @@ def read_glue_nli_tsv(path: str | Path, labels: Collection[str] = NLI_LABELS) ->
     examples = []
     for lineno, row in rows:
         with bad_row(p, lineno):
-            label = _nli_label(row, label_col, labels, p, lineno)
+            label = nli_label(row, label_col, labels, p, lineno)
             if label is None:
                 continue
             examples.append({
                 "id": row[id_col] if id_col else str(lineno),
                 "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_xnli_tsv(path: str | Path, languages: Collection[str] | None = None,
                   labels: Collection[str] = NLI_LABELS) -> dict[str, list[dict[str, Any]]]:
     """Read XNLI-1.0 ``xnli.{dev,test}.tsv`` (all languages in one file) into per-language examples."""
-    p = _check_file(path)
+    p = check_file(path)
     rows = read_tsv_dicts(p, required=("language", "gold_label", "sentence1", "sentence2"))
     has_pair_id = bool(rows) and "pairID" in rows[0][1]
     wanted = set(languages) if languages is not None else None
@@ -197,7 +197,7 @@ def read_xnli_tsv(path: str | Path, languages: Collection[str] | None = None,
             present.add(lang)
             if wanted is not None and lang not in wanted:
                 continue
-            label = _nli_label(row, "gold_label", labels, p, lineno)
+            label = nli_label(row, "gold_label", labels, p, lineno)
             if label is None:
                 continue
             examples = by_lang.setdefault(lang, [])
@@ -205,7 +205,7 @@ def read_xnli_tsv(path: str | Path, languages: Collection[str] | None = None,
                 "id": row["pairID"] if has_pair_id else f"{lang}-{len(examples)}",
                 "text_a": row["sentence1"], "text_b": row["sentence2"], "label": label,
             })
-    _nonempty(rows, p, "XNLI rows")
+    nonempty(rows, p, "XNLI rows")
     if absent := sorted((wanted if wanted is not None else present) - set(by_lang)):
         raise DataError(f"no labelled rows for language(s) {', '.join(absent)}; "
                         f"languages present: {', '.join(sorted(present))}", p)
@@ -218,16 +218,16 @@ def read_xnli_tsv(path: str | Path, languages: Collection[str] | None = None,
 
 def read_siqa(jsonl_path: str | Path, labels_path: str | Path) -> list[dict[str, Any]]:
     """Read the original SocialIQA release (``{split}.jsonl`` + ``{split}-labels.lst``, labels 1..3)."""
-    jp, lp = _check_file(jsonl_path), _check_file(labels_path)
+    jp, lp = check_file(jsonl_path), check_file(labels_path)
     records = list(iter_jsonl(jp))
-    label_lines = _lines(_read_text(lp))
+    label_lines = text_lines(read_text(lp))
     while label_lines and not label_lines[-1].strip():  # a trailing newline is not a label
         label_lines.pop()
-    _nonempty(records, jp, "SocialIQA questions")
+    nonempty(records, jp, "SocialIQA questions")
     # Labels pair with the non-blank lines of the .jsonl by position, counting lines that
     # data.on_bad_row=skip left out, so that one bad line does not shift every later label.
     position = {lineno: n for n, lineno in enumerate(
-        i for i, raw in enumerate(_lines(_read_text(jp)), start=1) if raw.strip())}
+        i for i, raw in enumerate(text_lines(read_text(jp)), start=1) if raw.strip())}
     if len(position) != len(label_lines):
         raise DataError(f"{jp.name} has {len(position)} questions but {lp.name} has "
                         f"{len(label_lines)} labels; the files must have one label per question "
@@ -242,21 +242,21 @@ def read_siqa(jsonl_path: str | Path, labels_path: str | Path) -> list[dict[str,
                 raise DataError(f"bad label {label!r}; valid values: 1, 2, 3", lp, n + 1)
             examples.append({
                 "id": str(row["id"]) if "id" in row else f"{split}-{n}",
-                "context": _field(row, "context", jp, lineno),
-                "question": _field(row, "question", jp, lineno),
-                "choices": [_field(row, k, jp, lineno) for k in ("answerA", "answerB", "answerC")],
+                "context": string_field(row, "context", jp, lineno),
+                "question": string_field(row, "question", jp, lineno),
+                "choices": [string_field(row, k, jp, lineno) for k in ("answerA", "answerB", "answerC")],
                 "label": int(label) - 1,
             })
-    return _nonempty(examples, jp, "SocialIQA questions")
+    return nonempty(examples, jp, "SocialIQA questions")
 
 
 def read_copa_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read SuperGLUE COPA / XCOPA jsonl into multiple-choice examples (label absent -> -1)."""
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
         with bad_row(p, lineno):
-            kind = _field(row, "question", p, lineno)
+            kind = string_field(row, "question", p, lineno)
             if kind not in COPA_QUESTIONS:
                 raise DataError(f"bad question {kind!r}; valid values: {', '.join(COPA_QUESTIONS)}",
                                 p, lineno)
@@ -270,12 +270,12 @@ def read_copa_jsonl(path: str | Path) -> list[dict[str, Any]]:
             examples.append({
                 # idx is what XTREME's XCOPA predictions are keyed by; files without it count lines.
                 "id": str(row.get("idx", n)),
-                "context": _field(row, "premise", p, lineno),
+                "context": string_field(row, "premise", p, lineno),
                 "question": COPA_QUESTIONS[kind],
-                "choices": [_field(row, "choice1", p, lineno), _field(row, "choice2", p, lineno)],
+                "choices": [string_field(row, "choice1", p, lineno), string_field(row, "choice2", p, lineno)],
                 "label": label,
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def read_copa_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 def _load_json(path: Path) -> Any:
     """Parse a whole JSON document, reporting syntax errors with their line."""
-    text = _read_text(path)
+    text = read_text(path)
     if not text.strip():
         raise DataError("empty file: expected a JSON document", path)
     try:
@@ -340,7 +340,7 @@ def _iter_squad(doc: Any, path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             with bad_row(path, p_where) as row:
                 if not isinstance(para, dict):
                     raise DataError(f"{p_where}: expected an object with 'context' and 'qas'", path)
-                context = _field(para, "context", path, None, f"{p_where}: ")
+                context = string_field(para, "context", path, None, f"{p_where}: ")
                 qas = _as_list(para.get("qas"), f"{p_where}.qas", path)
             if row.skipped:
                 continue
@@ -360,7 +360,7 @@ def _squad_question(qa: Any, context: str, title: Any, where: str, path: Path) -
     if not isinstance(qid, (str, int)) or isinstance(qid, bool):
         raise DataError(f"{where}: missing or invalid field 'id'", path)
     where = f"{where} (id {qid})"
-    question = _field(qa, "question", path, None, f"{where}: ")
+    question = string_field(qa, "question", path, None, f"{where}: ")
     texts: list[str] = []
     starts: list[int] = []
     # v2.0 unanswerable questions keep 'plausible_answers' only; they have no answer.
@@ -369,7 +369,7 @@ def _squad_question(qa: Any, context: str, title: Any, where: str, path: Path) -
             a_where = f"{where}.answers[{ai}]"
             if not isinstance(ans, dict):
                 raise DataError(f"{a_where}: expected an object", path)
-            text = _field(ans, "text", path, None, f"{a_where}: ")
+            text = string_field(ans, "text", path, None, f"{a_where}: ")
             if "answer_start" not in ans:
                 raise DataError(f"{a_where}: missing field 'answer_start'", path)
             starts.append(_fix_answer_start(context, text, ans["answer_start"], a_where, path))
@@ -380,18 +380,18 @@ def _squad_question(qa: Any, context: str, title: Any, where: str, path: Path) -
 
 def read_squad_json(path: str | Path) -> list[dict[str, Any]]:
     """Read a SQuAD v1.1 / v2.0 (or XQuAD / MLQA) JSON file into QA examples."""
-    p = _check_file(path)
-    return _nonempty([ex for _, ex in _iter_squad(_load_json(p), p)], p, "questions")
+    p = check_file(path)
+    return nonempty([ex for _, ex in _iter_squad(_load_json(p), p)], p, "questions")
 
 
 def read_tydiqa_goldp_json(path: str | Path, languages: Collection[str] | None = None
                            ) -> dict[str, list[dict[str, Any]]]:
     """Read TyDiQA-GoldP v1.1 (one SQuAD-format file) split by the language prefix of each id."""
-    p = _check_file(path)
+    p = check_file(path)
     wanted = set(languages) if languages is not None else None
     by_lang: dict[str, list[dict[str, Any]]] = {}
     present: set[str] = set()
-    for where, ex in _nonempty(list(_iter_squad(_load_json(p), p)), p, "questions"):
+    for where, ex in nonempty(list(_iter_squad(_load_json(p), p)), p, "questions"):
         with bad_row(p, where) as row:
             lang = TYDIQA_PREFIXES.get(ex["id"].split("-", 1)[0])
             if lang is None:

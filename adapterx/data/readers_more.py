@@ -16,8 +16,8 @@ from typing import Any
 
 from adapterx.data.bad_rows import bad_row
 from adapterx.data.readers import (
-    NLI_LABELS, _check_file, _field, _nli_label, _nonempty, _read_text, iter_jsonl, read_squad_json,
-    read_tsv_dicts,
+    NLI_LABELS, check_file, iter_jsonl, nli_label, nonempty, read_squad_json, read_text, read_tsv_dicts,
+    string_field,
 )
 from adapterx.data.readers_retrieval import read_bucc, read_tatoeba
 from adapterx.data.readers_tagging import UPOS_TAGS, read_ccg, read_conllu_upos, read_panx
@@ -63,47 +63,47 @@ def read_pawsx_tsv(path: str | Path) -> list[dict[str, Any]]:
     Columns ``id``, ``sentence1``, ``sentence2``, ``label``; labels stay the names ``"0"`` (not a
     paraphrase) and ``"1"`` (paraphrase), as XTREME reports them.
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for lineno, row in read_tsv_dicts(p, required=("id", "sentence1", "sentence2", "label")):
         with bad_row(p, lineno):
             examples.append({"id": row["id"], "text_a": row["sentence1"], "text_b": row["sentence2"],
                              "label": _label_name(row["label"], {"0": "0", "1": "1"}, "label", p, lineno)})
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_anli_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read ANLI ``R{1,2,3}/{train,dev,test}.jsonl`` (``uid``, ``context``, ``hypothesis``, e/n/c)."""
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for lineno, row in iter_jsonl(p):
         with bad_row(p, lineno):
             examples.append({
-                "id": _field(row, "uid", p, lineno),
-                "text_a": _field(row, "context", p, lineno),
-                "text_b": _field(row, "hypothesis", p, lineno),
-                "label": _label_name(_field(row, "label", p, lineno), ANLI_LABELS, "label", p, lineno),
+                "id": string_field(row, "uid", p, lineno),
+                "text_a": string_field(row, "context", p, lineno),
+                "text_b": string_field(row, "hypothesis", p, lineno),
+                "label": _label_name(string_field(row, "label", p, lineno), ANLI_LABELS, "label", p, lineno),
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_snli_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read SNLI 1.0 ``snli_1.0_{train,dev,test}.jsonl``; rows with gold_label '-' are skipped."""
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
         with bad_row(p, lineno):
-            _field(row, "gold_label", p, lineno)  # present and a string, before _nli_label reads it
-            label = _nli_label(row, "gold_label", NLI_LABELS, p, lineno)
+            string_field(row, "gold_label", p, lineno)  # present and a string, before nli_label reads it
+            label = nli_label(row, "gold_label", NLI_LABELS, p, lineno)
             if label is None:  # no annotator consensus: not an example
                 continue
             examples.append({
                 "id": str(row.get("pairID", n)),
-                "text_a": _field(row, "sentence1", p, lineno),
-                "text_b": _field(row, "sentence2", p, lineno),
+                "text_a": string_field(row, "sentence1", p, lineno),
+                "text_b": string_field(row, "sentence2", p, lineno),
                 "label": label,
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_qqp_tsv(path: str | Path) -> list[dict[str, Any]]:
@@ -111,7 +111,7 @@ def read_qqp_tsv(path: str | Path) -> list[dict[str, Any]]:
 
     The GLUE test file has no ``is_duplicate`` column: its examples get ``label == ""``.
     """
-    p = _check_file(path)
+    p = check_file(path)
     rows = read_tsv_dicts(p, required=("id", "question1", "question2"))
     examples = []
     for lineno, row in rows:
@@ -120,7 +120,7 @@ def read_qqp_tsv(path: str | Path) -> list[dict[str, Any]]:
                      else _label_name(row["is_duplicate"], QQP_LABELS, "is_duplicate", p, lineno))
             examples.append({"id": row["id"], "text_a": row["question1"], "text_b": row["question2"],
                              "label": label})
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_sst2_tsv(path: str | Path) -> list[dict[str, Any]]:
@@ -128,14 +128,14 @@ def read_sst2_tsv(path: str | Path) -> list[dict[str, Any]]:
 
     Single-sentence task: ``text_b`` is None. The test file (``index``, ``sentence``) is unlabelled.
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for lineno, row in read_tsv_dicts(p, required=("sentence",)):
         with bad_row(p, lineno):
             label = "" if "label" not in row else _label_name(row["label"], SST2_LABELS, "label", p, lineno)
             examples.append({"id": row.get("index", str(lineno)), "text_a": row["sentence"],
                              "text_b": None, "label": label})
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def read_hellaswag_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
     HellaSwag has no question, so ``question`` is ``""``; the test file has no label (-> -1).
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for n, (lineno, row) in enumerate(iter_jsonl(p)):
         with bad_row(p, lineno):
@@ -159,12 +159,12 @@ def read_hellaswag_jsonl(path: str | Path) -> list[dict[str, Any]]:
             label = row.get("label")
             examples.append({
                 "id": str(row.get("ind", n)),
-                "context": _field(row, "ctx", p, lineno),
+                "context": string_field(row, "ctx", p, lineno),
                 "question": "",
                 "choices": list(endings),
                 "label": -1 if label is None else _choice_index(label, 4, p, lineno),
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_cosmosqa_csv(path: str | Path) -> list[dict[str, Any]]:
@@ -173,8 +173,8 @@ def read_cosmosqa_csv(path: str | Path) -> list[dict[str, Any]]:
     CSV with quoting, so the csv module (not a TSV split) parses it; a quoted field may span lines,
     so each row is reported by the line it starts on.
     """
-    p = _check_file(path)
-    reader = csv.reader(io.StringIO(_read_text(p), newline=""), strict=True)
+    p = check_file(path)
+    reader = csv.reader(io.StringIO(read_text(p), newline=""), strict=True)
     answers = [f"answer{i}" for i in range(4)]
     try:
         header = [h.strip() for h in next(reader, [])]
@@ -202,7 +202,7 @@ def read_cosmosqa_csv(path: str | Path) -> list[dict[str, Any]]:
                 })
     except csv.Error as e:  # e.g. a quote opened and never closed
         raise DataError(f"malformed CSV ({e})", p, reader.line_num) from None
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 def read_commonsenseqa_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -211,7 +211,7 @@ def read_commonsenseqa_jsonl(path: str | Path) -> list[dict[str, Any]]:
     The five choices are ordered by their labels A-E whatever their order in the file, and
     ``label`` is the index of ``answerKey`` (-1 in the unlabelled test file).
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples = []
     for lineno, row in iter_jsonl(p):
         with bad_row(p, lineno):
@@ -223,8 +223,8 @@ def read_commonsenseqa_jsonl(path: str | Path) -> list[dict[str, Any]]:
             if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
                 raise DataError("field 'question.choices' must be a list of {label, text} objects",
                                 p, lineno)
-            by_key = {_field(c, "label", p, lineno, "question.choices: "):
-                      _field(c, "text", p, lineno, "question.choices: ") for c in choices}
+            by_key = {string_field(c, "label", p, lineno, "question.choices: "):
+                      string_field(c, "text", p, lineno, "question.choices: ") for c in choices}
             if sorted(by_key) != list(CSQA_KEYS) or len(choices) != len(CSQA_KEYS):
                 raise DataError(f"expected 5 choices labelled A-E, got labels "
                                 f"{[c.get('label') for c in choices]}", p, lineno)
@@ -233,13 +233,13 @@ def read_commonsenseqa_jsonl(path: str | Path) -> list[dict[str, Any]]:
                 raise DataError(f"bad answerKey {key!r}; valid values: {', '.join(CSQA_KEYS)}",
                                 p, lineno)
             examples.append({
-                "id": _field(row, "id", p, lineno),
+                "id": string_field(row, "id", p, lineno),
                 "context": "",
-                "question": _field(question, "stem", p, lineno, "question: "),
+                "question": string_field(question, "stem", p, lineno, "question: "),
                 "choices": [by_key[k] for k in CSQA_KEYS],
                 "label": -1 if key is None else CSQA_KEYS.index(key),
             })
-    return _nonempty(examples, p)
+    return nonempty(examples, p)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,20 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from adapterx.data.bad_rows import bad_row
-from adapterx.data.readers import _check_file, _lines, _nonempty, _read_text
+from adapterx.data.readers import check_file, nonempty, read_text, text_lines
 from adapterx.errors import DataError
 
 
 def _sentence_lines(path: Path) -> list[tuple[int, str]]:
     """Return ``(line_number, stripped_text)`` for each line; a blank line inside is an error."""
     out = []
-    for lineno, raw in enumerate(_lines(_read_text(path)), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(path)), start=1):
         text = raw.strip()
         if not text:
             # A blank line shifts the pairing of every later sentence (gold = same index).
             raise DataError("blank line: expected one sentence per line", path, lineno)
         out.append((lineno, text))
-    return _nonempty(out, path, "sentences")
+    return nonempty(out, path, "sentences")
 
 
 def read_tatoeba(src_path: str | Path, eng_path: str | Path) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def read_tatoeba(src_path: str | Path, eng_path: str | Path) -> list[dict[str, A
 
     Returns one example per pair in file order: ``{"id": "<i>", "source": ..., "target": ...}``.
     """
-    sp, ep = _check_file(src_path), _check_file(eng_path)
+    sp, ep = check_file(src_path), check_file(eng_path)
     src, eng = _sentence_lines(sp), _sentence_lines(ep)
     if len(src) != len(eng):
         raise DataError(f"{sp.name} has {len(src)} lines but {ep.name} has {len(eng)}; the files "
@@ -52,7 +52,7 @@ def _find(folder: Path, name: str, pair: str) -> Path:
 def _id_text_map(path: Path) -> dict[str, str]:
     """Read BUCC sentence lines ``id<TAB>sentence`` into an id -> text map (ids must be unique)."""
     sentences: dict[str, str] = {}
-    for lineno, raw in enumerate(_lines(_read_text(_check_file(path))), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(check_file(path))), start=1):
         if not raw.strip():
             continue
         with bad_row(path, lineno):
@@ -65,7 +65,7 @@ def _id_text_map(path: Path) -> dict[str, str]:
             if sent_id in sentences:
                 raise DataError(f"duplicate sentence id {sent_id!r}", path, lineno)
             sentences[sent_id] = fields[1].strip()
-    _nonempty(list(sentences), path, "sentences")
+    nonempty(list(sentences), path, "sentences")
     return sentences
 
 
@@ -85,17 +85,17 @@ def read_bucc(folder: str | Path, src_lang: str, split: str) -> dict[str, Any]:
     """
     base = Path(folder)
     pair = f"{src_lang}-en"
-    source = _id_text_map(_check_file(_find(base, f"{pair}.{split}.{src_lang}", pair)))
-    target = _id_text_map(_check_file(_find(base, f"{pair}.{split}.en", pair)))
+    source = _id_text_map(check_file(_find(base, f"{pair}.{split}.{src_lang}", pair)))
+    target = _id_text_map(check_file(_find(base, f"{pair}.{split}.en", pair)))
     gold_path = _find(base, f"{pair}.{split}.gold", pair)
     if not gold_path.is_file():
         if split != "test":
-            _check_file(gold_path)  # raises, naming the expected gold file
+            check_file(gold_path)  # raises, naming the expected gold file
         note = (f"no gold file {gold_path.name} (the BUCC 2018 test alignments are not public); "
                 "gold is empty")
         return {"source": source, "target": target, "gold": [], "note": note}
     gold: list[tuple[str, str]] = []
-    for lineno, raw in enumerate(_lines(_read_text(gold_path)), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(gold_path)), start=1):
         if not raw.strip():
             continue
         with bad_row(gold_path, lineno):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapterx.data.bad_rows import bad_row
-from adapterx.data.readers import _check_file, _lines, _nonempty, _read_text
+from adapterx.data.readers import check_file, nonempty, read_text, text_lines
 from adapterx.errors import DataError
 
 # The 17 Universal POS tags of UD v2. Checking against them catches a file whose columns are
@@ -48,7 +48,7 @@ def read_conllu_upos(path: str | Path) -> list[dict[str, Any]]:
     annotates; empty nodes (``5.1``) are skipped because they have no surface form. A sentence whose
     UPOS column is all ``_`` is unlabelled (``tags == []``).
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples: list[dict[str, Any]] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -62,7 +62,7 @@ def read_conllu_upos(path: str | Path) -> list[dict[str, Any]]:
             examples.append(_example(p, len(examples), tokens, tags if labelled else [], sent_id))
         tokens, tags, sent_id, bad = [], [], None, False
 
-    for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(p)), start=1):
         if not raw.strip():
             flush()
             continue
@@ -76,7 +76,7 @@ def read_conllu_upos(path: str | Path) -> list[dict[str, Any]]:
             _conllu_word(raw, tokens, tags, p, lineno)
         bad = row.skipped
     flush()
-    return _nonempty(examples, p, "sentences")
+    return nonempty(examples, p, "sentences")
 
 
 def _conllu_word(raw: str, tokens: list[str], tags: list[str], p: Path, lineno: int) -> None:
@@ -119,11 +119,11 @@ def read_panx(path: str | Path) -> list[dict[str, Any]]:
     one, so that ordinary tokens containing a colon (``12:30``, ``http://...``) stay intact in
     already-processed files; a file without tag columns gives unlabelled examples (``tags == []``).
     """
-    p = _check_file(path)
+    p = check_file(path)
     sentences: list[list[tuple[int, str, str | None]]] = [[]]
     labelled: bool | None = None
     bad: set[int] = set()  # sentences with a malformed line (data.on_bad_row=skip): left out
-    for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(p)), start=1):
         if not raw.strip():
             if sentences[-1] or len(sentences) - 1 in bad:
                 sentences.append([])
@@ -151,7 +151,7 @@ def read_panx(path: str | Path) -> list[dict[str, Any]]:
     if not sentences[-1]:
         sentences.pop()
     sentences = [sent for n, sent in enumerate(sentences) if n not in bad and sent]
-    _nonempty(sentences, p, "sentences")
+    nonempty(sentences, p, "sentences")
 
     prefixes = {m.group(1) if (m := _PANX_PREFIX.match(tok)) else None
                 for sent in sentences for _, tok, _ in sent}
@@ -173,9 +173,9 @@ def read_ccg(path: str | Path) -> list[dict[str, Any]]:
     ``|``; CCG categories never contain ``|``. Three-part C&C items (``word|POS|supertag``) are not
     this format: they would read as token ``word|POS``.
     """
-    p = _check_file(path)
+    p = check_file(path)
     examples: list[dict[str, Any]] = []
-    for lineno, raw in enumerate(_lines(_read_text(p)), start=1):
+    for lineno, raw in enumerate(text_lines(read_text(p)), start=1):
         if not raw.strip():
             continue
         with bad_row(p, lineno):
@@ -190,4 +190,4 @@ def read_ccg(path: str | Path) -> list[dict[str, Any]]:
                 tokens.append(token)
                 tags.append(tag)
             examples.append(_example(p, len(examples), tokens, tags))
-    return _nonempty(examples, p, "sentences")
+    return nonempty(examples, p, "sentences")

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapterx.errors import UnknownChoiceError
-from adapterx.metrics.squad import _answer_texts
+from adapterx.metrics.squad import answer_texts
 
 _ASCII_PUNCTUATION = frozenset(string.punctuation)
 
@@ -116,7 +116,7 @@ def mlqa(predictions: Mapping[str, str], references: Mapping[str, Any], lang: st
     total_f1 = 0.0
     missing = 0
     for qid, answers in references.items():
-        ground_truths = _answer_texts(answers)
+        ground_truths = answer_texts(answers)
         if not ground_truths:
             raise ValueError(f"mlqa: reference {qid!r} has no answer texts; MLQA needs at least one")
         if qid not in predictions:

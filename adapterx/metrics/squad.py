@@ -74,7 +74,7 @@ def metric_max_over_ground_truths(
     return max(scores)
 
 
-def _answer_texts(value: Any) -> list[str]:
+def answer_texts(value: Any) -> list[str]:
     # References may be plain lists or the schema's {"text": [...], "answer_start": [...]}.
     if isinstance(value, Mapping):
         value = value["text"]
@@ -92,7 +92,7 @@ def squad_v1(predictions: Mapping[str, str], references: Mapping[str, Any]) -> d
     total_f1 = 0.0
     missing = 0
     for qid, answers in references.items():
-        ground_truths = _answer_texts(answers)
+        ground_truths = answer_texts(answers)
         if not ground_truths:
             raise ValueError(
                 f"squad_v1: reference {qid!r} has no answer texts; SQuAD v1.1 scoring "

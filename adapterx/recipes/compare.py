@@ -2,21 +2,20 @@
 modules and finished runs are reused), then one table with deltas against `direct`, written to
 `<output>/<target>/compare-<hash>/compare.{json,md}`.
 
-SETUP_RUNNERS is the one place that maps a setup name (DESIGN.md) to the function that runs it."""
+The setups and their runners are adapterx.composition's SETUP_RUNNERS."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape
 
-from adapterx import api
-from adapterx.composition import implied_method
+# the setup registry lives in adapterx.composition; its names stay importable from here
+from adapterx.composition import (DEFAULT_SETUPS, DESIGN_SETUPS, REFERENCE, SETUP_RUNNERS,  # noqa: F401
+                                  SetupSpec, check_setup, register_setup)
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.report.console import console
@@ -24,97 +23,6 @@ from adapterx.store import stable_hash, write_json_atomic
 from adapterx.tasks import all_tasks, check_languages, get_task
 
 log = logging.getLogger(__name__)
-
-# (inter, target, cfg, command) -> the run's results.json dict
-Runner = Callable[[list[str], str, RunConfig, str], dict]
-
-
-@dataclass(frozen=True)
-class SetupSpec:
-    """How `compare` runs one setup."""
-
-    run: Runner
-    uses_inter: bool = True  # False: the setup runs without intermediate tasks (direct, full-direct)
-    method: str | None = None  # the method the setup implies; overrides --method for its run
-    about: str = ""
-    # one run (row `setup:task`) per intermediate task: full fine-tuning has no modules to stack,
-    # so `--inter squad,mnli` means one full-stilts model per intermediate task
-    per_inter: bool = False
-
-
-SETUP_RUNNERS: dict[str, SetupSpec] = {}
-REFERENCE = "direct"  # always run; every delta is against it
-# direct + the two cheap parameter-efficient compositions. full-stilts is left out of the default:
-# it fine-tunes every weight of the model on the intermediate task and again on the target (hours
-# and ~3x the memory for XLM-R large); ask for it with --setups.
-DEFAULT_SETUPS = ("direct", "stack", "fuse")
-# Setup names DESIGN.md defines; a name here without a runner is "not available yet", not unknown.
-DESIGN_SETUPS = ("direct", "sequential", "stack", "fuse", "lora-fusion", "merge", "multitask", "full-stilts",
-                 "full-direct", "translate-test")
-
-
-def register_setup(name: str, spec: SetupSpec) -> SetupSpec:
-    """Make a setup available to `compare` (one call per setup)."""
-    if name in SETUP_RUNNERS:
-        raise ValueError(f"setup {name!r} registered twice")
-    SETUP_RUNNERS[name] = spec
-    return spec
-
-
-# Runners go through adapterx.api, the same functions the commands call, so compare runs exactly
-# what `adapterx <setup>` would; `api.<fn>` is looked up at call time.
-def _direct(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.direct(target, cfg=cfg, command=command)
-
-
-def _stack(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.stack(inter, target, cfg=cfg, command=command)
-
-
-def _sequential(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.sequential(inter, target, cfg=cfg, command=command)
-
-
-def _fuse(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.fuse(inter, target, cfg=cfg, command=command)
-
-
-def _merge(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.merge(inter, target, cfg=cfg, command=command)
-
-
-def _finetune(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.finetune(target, inter=inter, cfg=cfg, command=command)
-
-
-def _translate_test(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.translate_test(target, inter=inter, cfg=cfg, command=command)
-
-
-register_setup("direct", SetupSpec(_direct, uses_inter=False, about="target module only"))
-register_setup("stack", SetupSpec(_stack, about="intermediate modules + a new target module"))
-register_setup("sequential", SetupSpec(_sequential, about="one intermediate module continues training on the target"))
-register_setup("fuse", SetupSpec(_fuse, about="AdapterFusion (LoRA fusion with --method lora)"))
-# The method a setup implies comes from the method registry: the method whose own name for a
-# setup this is (lora-fusion is lora's fuse), or the one method that can run it (merge).
-register_setup("lora-fusion", SetupSpec(_fuse, method=implied_method("lora-fusion"), about="fuse over LoRA modules"))
-register_setup("merge", SetupSpec(_merge, method=implied_method("merge"), about="LoRA modules merged, target LoRA on top"))
-register_setup("full-stilts", SetupSpec(_finetune, method=implied_method("full-stilts"), per_inter=True,
-                                        about="full fine-tuning: intermediate task, then target"))
-register_setup("full-direct", SetupSpec(_finetune, uses_inter=False, method=implied_method("full-direct"),
-                                        about="full fine-tuning on the target only"))
-# translate-test of the direct model: the classic baseline, and its training is the direct run's
-# (reused), so it costs only evaluation. `adapterx translate-test --inter ...` gives the stacked one.
-register_setup("translate-test", SetupSpec(_translate_test, uses_inter=False,
-                                           about="direct model on English MT of the test sets"))
-
-
-def _multitask(inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
-    return api.multitask(inter, target, cfg=cfg, command=command)
-
-
-register_setup("multitask", SetupSpec(_multitask, about="one module trained on all --inter tasks, target on top"))
-
 
 def _names(value: list[str] | str | None) -> list[str]:
     if value is None:
@@ -127,9 +35,7 @@ def resolve_setups(setups: list[str] | str | None, inter: list[str]) -> list[str
     """The setups to run: `direct` first (the reference), then the chosen ones once each."""
     names = _names(setups) or list(DEFAULT_SETUPS)
     for name in names:
-        if name not in SETUP_RUNNERS:
-            hint = f"{name} is not available in this version of adapterx yet" if name in DESIGN_SETUPS else None
-            raise UnknownChoiceError("setup", name, SETUP_RUNNERS, hint=hint)
+        check_setup(name)
     ordered = list(dict.fromkeys([REFERENCE, *names]))
     need = [n for n in ordered if SETUP_RUNNERS[n].uses_inter]
     if need and not inter:

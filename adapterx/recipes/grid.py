@@ -27,8 +27,9 @@ from rich.table import Table
 
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
+from adapterx.recipes.grid_cluster import run_with_submitit
 from adapterx.recipes.grid_plan import (Cell, GridSpec, cell_config, cell_key, load_spec,
-                                        module_trainings, plan_cells, restrict)
+                                        module_trainings, plan_cells, restrict, results_path, run_cell)
 from adapterx.report.console import console
 from adapterx.store import entry_lock, write_json_atomic
 
@@ -70,23 +71,6 @@ def is_done(record: dict | None, key: str) -> bool:
     """Done = recorded as done, with this key, and its results.json still on disk."""
     return bool(record and record.get("status") == "done" and record.get("key") == key
                 and record.get("results") and Path(record["results"]).is_file())
-
-
-def run_cell(cell: Cell, cfg: RunConfig, command: str = "") -> dict:
-    """Run one cell through the setup's own recipe; returns its results.json dict."""
-    from adapterx.recipes.compare import SETUP_RUNNERS
-
-    return SETUP_RUNNERS[cell.setup].run(list(cell.inter), cell.target, cfg, command)
-
-
-def _results_path(cfg: RunConfig, results: dict) -> str | None:
-    """The results.json a run wrote (found by its config hash under <output>/<target>/)."""
-    key = results.get("config_hash")
-    folder = Path(cfg.output) / results["target"]
-    for path in folder.glob("*/results.json") if key else ():
-        if path.parent.name.endswith(str(key)[:8]):
-            return str(path)
-    return None
 
 
 def plan_table(cells: list[Cell], keys: dict[Cell, str], state: dict) -> Table:
@@ -132,8 +116,6 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
         return summary
     where.parent.mkdir(parents=True, exist_ok=True)
     if executor == "submitit":
-        from adapterx.recipes.grid_cluster import run_with_submitit
-
         outcomes = run_with_submitit(spec, base, todo, sorted(modules), command)
     else:
         with _quiet_cells(quiet) as bar_console:
@@ -205,7 +187,7 @@ def _run_local(todo: list[Cell], base: RunConfig, keys: dict[Cell, str], state: 
             start = time.time()
             try:
                 results = run_cell(cell, cfg, command)
-                record = {"status": "done", "key": keys[cell], "results": _results_path(cfg, results),
+                record = {"status": "done", "key": keys[cell], "results": results_path(cfg, results),
                           "average": results.get("average"), "seconds": round(time.time() - start, 1)}
             except KeyboardInterrupt:
                 console.print(f"[yellow]interrupted[/] during {cell.label}; finished cells are recorded, "

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError
-from adapterx.recipes.grid_plan import Cell, GridSpec, cell_config, cell_key, module_config
+from adapterx.recipes.grid_plan import (Cell, GridSpec, cell_config, cell_key, module_config, results_path,
+                                        run_cell)
 from adapterx.report.console import console
 
 
@@ -41,12 +42,6 @@ def _train_module(task: str, cfg: RunConfig) -> str:
     return str(train_module(task, cfg.for_intermediate()).path)
 
 
-def _run_cell(cell: Cell, cfg: RunConfig, command: str) -> dict:
-    from adapterx.recipes.grid import run_cell
-
-    return run_cell(cell, cfg, command)
-
-
 def run_with_submitit(spec: GridSpec, base: RunConfig, todo: list[Cell],
                       modules: list[tuple[str, str, int]], command: str) -> dict[str, dict]:
     """Submit module jobs, wait, then cell jobs; returns the per-cell records."""
@@ -63,17 +58,15 @@ def run_with_submitit(spec: GridSpec, base: RunConfig, todo: list[Cell],
             job.result()
         except Exception as err:  # noqa: BLE001  (the cells that need it will report it)
             console.print(f"[red]module job {task} failed[/]: {err}")
-    jobs = [(cell, time.time(), executor.submit(_run_cell, cell, cell_config(base, cell, spec), command))
+    jobs = [(cell, time.time(), executor.submit(run_cell, cell, cell_config(base, cell, spec), command))
             for cell in todo]
     outcomes = {}
     for cell, start, job in jobs:
         key = cell_key(cell, cell_config(base, cell, spec))
         try:
             results = job.result()
-            from adapterx.recipes.grid import _results_path
-
             outcomes[cell.label] = {"status": "done", "key": key, "job": job.job_id,
-                                    "results": _results_path(cell_config(base, cell, spec), results),
+                                    "results": results_path(cell_config(base, cell, spec), results),
                                     "average": results.get("average"),
                                     "seconds": round(time.time() - start, 1)}
         except Exception as err:  # noqa: BLE001  (a failed cell is recorded; the others go on)

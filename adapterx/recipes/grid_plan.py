@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapterx.composition import SETUP_RUNNERS, SETUPS, check_setup
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.methods import DEFAULT_METHOD
 from adapterx.store import stable_hash
 
-PER_INTERMEDIATE = ("stack", "sequential", "full-stilts")
-COMBINED = ("fuse", "lora-fusion", "merge", "multitask")
 RETRIEVAL_SETUPS = ("direct", "stack")
 SPEC_KEYS = {"name", "intermediate", "targets", "setups", "methods", "seeds", "config", "target_config",
              "method_config", "preset", "executor", "description"}
@@ -94,7 +93,6 @@ def load_spec(path: str | Path) -> GridSpec:
     """Read and validate an experiment YAML (unknown keys, tasks, setups and methods are errors)."""
     from adapterx.configs import load_yaml_config
     from adapterx.methods import method_names
-    from adapterx.recipes.compare import SETUP_RUNNERS
     from adapterx.recipes.train_module import trainable_task
     from adapterx.tasks import all_tasks, get_task
 
@@ -124,12 +122,11 @@ def load_spec(path: str | Path) -> GridSpec:
         if not get_task(name).is_target:
             raise UnknownChoiceError("target task", name, targets)
     for setup in spec.setups:
-        if setup not in SETUP_RUNNERS:
-            raise UnknownChoiceError("setup", setup, SETUP_RUNNERS)
+        check_setup(setup)
     for method in spec.methods:
         if method not in method_names():
             raise UnknownChoiceError("method", method, method_names())
-    if any(s in PER_INTERMEDIATE + COMBINED for s in spec.setups) and not spec.intermediate:
+    if any(SETUP_RUNNERS[s].uses_inter for s in spec.setups) and not spec.intermediate:
         raise AdapterxError(f"{path}: setups {spec.setups} need `intermediate` tasks")
     for section, names in (("target_config", spec.targets), ("method_config", method_names())):
         for name, overrides in getattr(spec, section).items():
@@ -174,9 +171,7 @@ def _apply(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
 def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cell], list[str]]:
     """Every cell of the matrix, plus notes on the combinations left out (and why); `module_seed`
     is the config's (pinned intermediate-module seed, or None)."""
-    from adapterx.composition import SETUPS
     from adapterx.methods import method_spec
-    from adapterx.recipes.compare import SETUP_RUNNERS
     from adapterx.tasks import get_task
 
     cells: dict[Cell, None] = {}
@@ -188,11 +183,14 @@ def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cel
                 notes.append(f"{target}: {setup} left out (retrieval targets have no training data; "
                              "they are scored from the base and from each module)")
                 continue
-            forced = SETUP_RUNNERS[setup].method
-            if setup in PER_INTERMEDIATE:
-                groups = [(t,) for t in spec.intermediate]
-            elif setup in COMBINED:
+            about_setup = SETUP_RUNNERS[setup]
+            forced = about_setup.method
+            # the setup registry says how a setup uses intermediate tasks: one cell over all of
+            # them (fuse, merge, ...) or one cell per task (the paper's matrix)
+            if about_setup.combines:
                 groups = [tuple(spec.intermediate)]
+            elif about_setup.uses_inter:
+                groups = [(t,) for t in spec.intermediate]
             else:
                 groups = [()]
             for method in ([forced] if forced else spec.methods):
@@ -250,6 +248,21 @@ def cell_key(cell: Cell, cfg: RunConfig) -> str:
     # cells that evaluated another subset before evaluation subsets stopped following the seed
     config.update(eval_sample_key(cfg.training.max_eval_examples, cfg.seed))
     return stable_hash({"cell": dataclasses.asdict(cell), "config": config})
+
+
+def run_cell(cell: Cell, cfg: RunConfig, command: str = "") -> dict:
+    """Run one cell through the setup's own recipe; returns its results.json dict."""
+    return SETUP_RUNNERS[cell.setup].run(list(cell.inter), cell.target, cfg, command)
+
+
+def results_path(cfg: RunConfig, results: dict) -> str | None:
+    """The results.json a run wrote (found by its config hash under <output>/<target>/)."""
+    key = results.get("config_hash")
+    folder = Path(cfg.output) / results["target"]
+    for path in folder.glob("*/results.json") if key else ():
+        if path.parent.name.endswith(str(key)[:8]):
+            return str(path)
+    return None
 
 
 def module_config(base: RunConfig, method: str, seed: int, spec: GridSpec) -> RunConfig:

@@ -27,7 +27,7 @@ from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fi
                                      head_spec, learning_settings, provenance, save_head, train_key,
                                      train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, train_on_sources
-from adapterx.recipes.train_module import (ModuleRecord, _mention_other_settings, model_id, task_data,
+from adapterx.recipes.train_module import (ModuleRecord, mention_other_settings, model_id, task_data,
                                            trainable_task)
 from adapterx.report.console import console
 from adapterx.store import HEAD_FILE, atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
@@ -101,7 +101,7 @@ def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None
         guard.check_module(f"{name} train (intermediate module)", path,
                            [(data[t.name][1], t.kind) for t in tasks])
     if not is_complete(path):
-        _mention_other_settings(path)
+        mention_other_settings(path)
     with entry_lock(path):
         if is_complete(path):
             console.print(f"[green]reusing[/] {name} {cfg.method} module {path} (trained before; nothing to do)")

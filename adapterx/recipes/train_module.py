@@ -98,7 +98,7 @@ def train_module(task_name: str, cfg: RunConfig, guard: LeakageGuard | None = No
     if guard is not None:  # before training or reusing it
         guard.check_module(f"{task.name} train (intermediate module)", path, [(train_ex, task.kind)])
     if not is_complete(path):
-        _mention_other_settings(path)
+        mention_other_settings(path)
     if is_complete(path):
         console.print(f"[green]reusing[/] {task.name} {cfg.method} module {path} (trained before; nothing to do)")
         return ModuleRecord(task.name, path, key, reused=True)
@@ -112,7 +112,7 @@ def train_module(task_name: str, cfg: RunConfig, guard: LeakageGuard | None = No
     return ModuleRecord(task.name, path, key, reused=False)
 
 
-def _mention_other_settings(path: Path) -> None:
+def mention_other_settings(path: Path) -> None:
     """When modules of this task exist under other settings, say how to reuse them instead."""
     others = [p for p in path.parent.glob(f"{path.name.split('-')[0]}-*") if is_complete(p)] \
         if path.parent.is_dir() else []

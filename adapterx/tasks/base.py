@@ -27,6 +27,26 @@ class TranslateTest:
 
 
 @dataclass(frozen=True)
+class HubData:
+    """Where a task's data lives on the Hugging Face Hub (adapterx.data.hub_sources reads it)."""
+
+    dataset_id: str
+    config: str | None  # may contain "{lang}" (ISO code) or "{code}" (the dataset's own code)
+    # our split (train/dev/test) -> Hub split, or several Hub splits read one after the other
+    splits: dict[str, str | tuple[str, ...]]
+    row: str  # how a row becomes an example: a converter of adapterx.data.hub_sources.ROWS
+    note: str  # how the source was checked
+    languages: tuple[str, ...] | None = None  # the ones the Hub copy has; None: all of the task's
+    local_files: tuple[str, ...] = ()  # the --data-dir alternative in messages; (): the task's local_files
+    label_names: tuple[str, ...] | None = None  # expected ClassLabel names of `label_column`
+    label_column: str = "label"  # a Sequence(ClassLabel) column for tagging tasks
+    lang_of: str | None = None  # rows of all languages in one config: how a row's language is read
+    codes: dict[str, str] | None = None  # ISO code -> the dataset's code, for "{code}"
+    revision: str | None = None  # a Hub revision (branch) other than main
+    unavailable: str = ""  # why the Hub cannot serve this task: loading refuses, naming the files
+
+
+@dataclass(frozen=True)
 class Task:
     """One task: an English intermediate task, a zero-shot target, or both."""
 
@@ -55,6 +75,7 @@ class Task:
     # Many XTREME test sets are released as one split; XTREME scores the dev file as "test".
     split_alias: dict[str, str] = field(default_factory=dict)
     hub: str = ""  # Hub source key in adapterx.data.hub.HUB_SOURCES
+    hub_source: HubData | None = None  # where the task's data lives on the Hub
     # None: no translate-test (tagging: translation breaks the word-level labels; retrieval
     # already pairs every language with English).
     translate_test: TranslateTest | None = None
