@@ -75,19 +75,28 @@ class PeftMethod(MethodBase):
 
     def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
         """Attach a saved module, frozen unless `trainable` (sequential continues it)."""
-        from peft import PeftConfig, PeftModel
-        from peft.utils import SAFETENSORS_WEIGHTS_NAME
+        from peft import PeftModel
 
-        # peft falls back to unpickling adapter_model.bin when the safetensors file is missing
-        require_safetensors(path, SAFETENSORS_WEIGHTS_NAME)
-        kind = str(getattr(PeftConfig.from_pretrained(str(path)).peft_type, "value", ""))
-        if kind != self.peft_type:
-            raise ModuleMismatchError(f"{path} holds a peft {kind} module, not {self.peft_type} ({self.name})",
-                                      "pass the --method the module was trained with (see its adapterx.json)")
+        self.saved_config(path)
         if isinstance(bb.model, PeftModel):
             bb.model.load_adapter(str(path), adapter_name=name, is_trainable=trainable)
         else:
             bb.model = PeftModel.from_pretrained(bb.model, str(path), adapter_name=name, is_trainable=trainable)
+
+    def saved_config(self, path: Path):
+        """The peft config of the module in `path`, after checking that its weights are
+        safetensors and that it is a module of this method."""
+        from peft import PeftConfig
+        from peft.utils import SAFETENSORS_WEIGHTS_NAME
+
+        # peft falls back to unpickling adapter_model.bin when the safetensors file is missing
+        require_safetensors(path, SAFETENSORS_WEIGHTS_NAME)
+        config = PeftConfig.from_pretrained(str(path))
+        kind = str(getattr(config.peft_type, "value", ""))
+        if kind != self.peft_type:
+            raise ModuleMismatchError(f"{path} holds a peft {kind} module, not {self.peft_type} ({self.name})",
+                                      "pass the --method the module was trained with (see its adapterx.json)")
+        return config
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """Write adapter_config.json + adapter_model.safetensors directly into `path`."""

@@ -8,6 +8,8 @@ from the saved config)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from adapterx.backbone import Backbone
 from adapterx.errors import AdapterxError
 from adapterx.methods.peft_shared import PeftMethod
@@ -39,9 +41,30 @@ class PrefixMethod(PeftMethod):
         super().add(bb, name, settings)
         _guard_positions(bb)
 
-    def load(self, bb: Backbone, path, name: str, trainable: bool = False) -> None:
-        """Attach a saved prefix, frozen unless `trainable`."""
-        super().load(bb, path, name, trainable)
+    def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
+        """Attach a saved prefix, frozen unless `trainable`.
+
+        peft loads prompt-learning modules for inference only; to continue one (sequential) a new
+        trainable prefix of the same config takes the saved prefix (peft's load_prompt_embeddings)."""
+        if not trainable:
+            super().load(bb, path, name)
+        else:
+            from peft import PeftModel, get_peft_model
+            from safetensors.torch import load_file
+
+            config = self.saved_config(path)
+            if config.prefix_projection:
+                raise AdapterxError(f"{path} was trained with prefix.prefix_projection=true: peft saves only the "
+                                    "projected prefix, so its training cannot be continued",
+                                    "train the intermediate module with prefix.prefix_projection=false for "
+                                    "sequential, or use the direct setup")
+            config.inference_mode = False
+            if isinstance(bb.model, PeftModel):
+                bb.model.add_adapter(name, config)
+            else:
+                bb.model = get_peft_model(bb.model, config, adapter_name=name)
+            saved = load_file(str(path / "adapter_model.safetensors"))["prompt_embeddings"]
+            bb.model.prompt_encoder[name].load_prompt_embeddings(saved)
         _guard_positions(bb)
 
     def activate(self, bb: Backbone, names: list[str]) -> None:
