@@ -97,7 +97,8 @@ class Composition:
                 raise AdapterxError(f"merging needs {shown} modules; --method {method} cannot merge",
                                     f"pass --method {' or '.join(able)}, or fuse "
                                     f"{' or '.join(fuse) or 'the'} modules with `adapterx fuse`")
-            raise AdapterxError(f"--method {method} cannot run the {self.setup} setup",
+            raise AdapterxError(f"--method {method} cannot run the {self.setup} setup "
+                                f"({spec.display()} runs: {', '.join(spec.setups)})",
                                 f"methods that can: {', '.join(able)}")
         if spec.single_inter and len(self.inter) > 1 and self.setup != "multitask":  # multitask: one model
             several = [s.name for s in all_specs() if not s.single_inter and s.supports("fuse")]

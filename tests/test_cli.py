@@ -47,7 +47,7 @@ def test_unknown_language(run_cli):
 
 
 def test_unknown_method_and_option(run_cli):
-    _fails_cleanly(run_cli("train", "--task", "mnli", "--method", "prefix"), "bottleneck", "full", "lora")
+    _fails_cleanly(run_cli("train", "--task", "mnli", "--method", "bitfit"), "bottleneck", "full", "lora")
     _fails_cleanly(run_cli("train", "--task", "mnli", "--lr", "1"), "No such option")
     _fails_cleanly(run_cli("train", "--task", "mnli", "lr=1"), "unknown config key", "training.learning_rate")
     _fails_cleanly(run_cli("train", "--task", "mnli", "training.batch_size=zero"), "expected int")
