@@ -18,9 +18,18 @@ from adapterx.errors import AdapterxError
 MODULES_DIR_HELP = ("module cache folder [$ADAPTERX_HOME/modules, else ~/.cache/adapterx/modules; "
                     "`adapterx cache ls` prints it]")
 
+
+def method_help() -> str:
+    """--method's help: every registered method with what it is, and the default."""
+    from adapterx.methods import DEFAULT_METHOD, all_specs
+
+    return "; ".join(f"{spec.name}: {spec.about}" if spec.about else spec.name
+                     for spec in all_specs()) + f" [{DEFAULT_METHOD}]"
+
+
 COMMON_OPTIONS: list[Callable] = [
     click.option("--model", help="Hugging Face model name or local folder [xlm-roberta-large]"),
-    click.option("--method", help="bottleneck | lora | full [bottleneck]"),
+    click.option("--method", help=method_help()),
     click.option("--quant", help="none | 8bit | 4bit (bitsandbytes) [none]"),
     click.option("--dtype", help="fp32 | bf16 | auto [auto]"),
     click.option("--device", help="auto | cpu | cuda | cuda:N [auto]"),
