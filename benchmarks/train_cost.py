@@ -40,7 +40,9 @@ from bench_common import (TensorPeak, base_parser, chosen_setups, default_output
                           static_bytes, sync, synthetic_batch, synthetic_rows, write_outputs)
 
 SETUPS = ("full", "full-bf16", "full-adam8bit", "lora", "lora-drop", "lora-nodrop", "lora-qv", "bottleneck",
-          "lora-8bit", "lora-4bit", "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2")
+          "lora-8bit", "lora-4bit", "fusion-2", "fusion-8", "lora-fusion-2", "multitask-2", "compacter", "unipelt")
+# setups that are a registered method with its default settings
+METHOD_SETUPS = ("compacter", "unipelt")
 DEFAULT_SETUPS = SETUPS
 TASK = "mnli"  # a 3-way classification head (sentence-pair classification, first token)
 SECOND_TASK = "sst2"  # the multi-task setup's second head
@@ -102,6 +104,7 @@ def build_setup(name: str, model_dir: Path, args: argparse.Namespace, device: to
     # full fine-tuning keeps fp32 weights (bf16 only through autocast); modules follow --dtype
     bb = load_backbone(str(model_dir), "fp32" if full else args.dtype, quant, str(device))
     method_name = "full" if full else ("lora" if "lora" in name or name.startswith("multitask") else "bottleneck")
+    method_name = name if name in METHOD_SETUPS else method_name
     method = get_method(method_name)
     method.prepare(bb)
     # lora-nodrop: LoRA without the dropout on its input (peft then skips it), to show what that
@@ -111,7 +114,11 @@ def build_setup(name: str, model_dir: Path, args: argparse.Namespace, device: to
     lora = {"lora-nodrop": LoraSettings(dropout=0.0), "lora-drop": LoraSettings(dropout=0.1),
             "lora-qv": LoraSettings(dropout=0.0, target_modules=["query", "value"])}.get(name, LoraSettings())
     bottleneck = BottleneckSettings()
-    settings = {"lora": lora, "bottleneck": bottleneck, "full": None}[method_name]
+    settings = {"lora": lora, "bottleneck": bottleneck, "full": None}.get(method_name)
+    if method_name in METHOD_SETUPS:
+        from adapterx.methods import method_spec
+
+        settings = method_spec(method_name).settings_cls()
     if name.startswith("fusion") or name.startswith("lora-fusion"):
         k = int(name.rsplit("-", 1)[1])
         names = tuple(f"inter{i}" for i in range(k))
