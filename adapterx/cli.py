@@ -20,10 +20,11 @@ MODULES_DIR_HELP = ("module cache folder [$ADAPTERX_HOME/modules, else ~/.cache/
 
 
 def method_help() -> str:
-    """--method's help: every registered method with its `about`, and the default."""
+    """--method's help: every registered method with what it is, and the default."""
     from adapterx.methods import DEFAULT_METHOD, all_specs
 
-    return "; ".join(f"{spec.name}: {spec.about}" for spec in all_specs()) + f" [{DEFAULT_METHOD}]"
+    return "; ".join(f"{spec.name}: {spec.about}" if spec.about else spec.name
+                     for spec in all_specs()) + f" [{DEFAULT_METHOD}]"
 
 
 COMMON_OPTIONS: list[Callable] = [

@@ -97,14 +97,16 @@ def test_builtin_specs_match_runconfig_sections_and_names():
         if spec.settings_cls is not None:
             assert fields[name] is spec.settings_cls
             assert type(method_settings(name, RunConfig())) is spec.settings_cls
-    assert METHOD_NAMES == ("bottleneck", "lora", "full", "ia3", "prefix") and RunConfig().method == "bottleneck"
+    assert METHOD_NAMES == ("bottleneck", "lora", "full", "ia3", "prefix", "compacter", "unipelt")
+    assert RunConfig().method == "bottleneck"
     assert setup_name("full", "stack") == "full-stilts" and setup_name("full", "direct") == "full-direct"
     assert Composition("fuse", ("siqa",)).name("lora") == "lora-fusion" and setup_name("none", "stack") == "stack"
     assert implied_method("merge") == "lora" and implied_method("full-stilts") == "full"
     assert implied_method("stack") is None
     from adapterx.configs.methods import DEFAULT_LEARNING_RATES
 
-    assert DEFAULT_LEARNING_RATES == {"bottleneck": 1e-4, "lora": 5e-4, "full": 1e-5, "ia3": 3e-3, "prefix": 5e-3}
+    assert DEFAULT_LEARNING_RATES == {"bottleneck": 1e-4, "lora": 5e-4, "full": 1e-5, "ia3": 3e-3, "prefix": 5e-3,
+                                      "compacter": 3e-4, "unipelt": 5e-4}
 
 
 def test_registry_imports_no_method_library():

@@ -1,4 +1,4 @@
-"""Methods: one folder each (lora/, bottleneck/, full/, ia3/, prefix/), registered in `adapterx.methods.registry`.
+"""Methods: one folder each (lora/, bottleneck/, full/, ia3/, prefix/, compacter/, unipelt/), registered in `adapterx.methods.registry`.
 
 Importing this package registers the built-in methods without importing peft or `adapters`:
 each folder's `__init__` holds only its spec and settings; the implementation loads on use."""
@@ -12,7 +12,7 @@ from adapterx.methods.registry import (MethodSpec, all_specs, find_method, metho
                                        register_method, unregister_method)
 
 # Each folder registers itself on import; this order is the order methods are listed in.
-BUILTIN = ("bottleneck", "lora", "full", "ia3", "prefix")
+BUILTIN = ("bottleneck", "lora", "full", "ia3", "prefix", "compacter", "unipelt")
 # every command's default (DESIGN.md), so that `train` then `fuse` reuse the same modules
 DEFAULT_METHOD = BUILTIN[0]
 for _name in BUILTIN:

@@ -1,4 +1,4 @@
-"""AdapterFusion weights in the layout both `adapters` routes load.
+"""AdapterFusion weights (and shared adapter weights) in the layout both `adapters` routes load.
 
 `adapters` saves fusion keys as the wrapped model names them: from the bare encoder adapterx uses
 (`adapters.init(AutoModel)`) that is `encoder.layer...`, and `AutoAdapterModel` (whose encoder sits
@@ -25,3 +25,44 @@ def add_base_prefix(model: torch.nn.Module, path: Path) -> None:
     weights = load_file(str(weights_file))
     renamed = {k if k.startswith(prefix + ".") else f"{prefix}.{k}": v for k, v in weights.items()}
     save_file(renamed, str(weights_file), metadata={"format": "pt"})
+
+
+def add_shared_parameters(model: torch.nn.Module, name: str, path: Path) -> None:
+    """Add adapter `name`'s shared weights (Compacter's PHM rule, trained with the rest) to the file
+    saved in `path`: from the bare encoder `adapters` drops them, since its save filter wants
+    `.shared_parameters.<name>.` and they are named `shared_parameters.<name>....` there. Every key
+    then carries the base model prefix (the loader reads a file's keys all with it or all without:
+    mixed, the unprefixed ones would silently not load), which both routes load."""
+    from adapters.utils import SAFE_WEIGHTS_NAME
+    from safetensors.torch import load_file, save_file
+
+    shared = getattr(model, "shared_parameters", {})
+    prefix = getattr(model, "base_model_prefix", "")
+    weights_file = Path(path) / SAFE_WEIGHTS_NAME
+    if name not in shared or not prefix or hasattr(model, prefix) or not weights_file.is_file():
+        return  # nothing shared, or a model whose names already carry the prefix (saved as they are)
+    weights = {f"shared_parameters.{name}.{key}": value.detach().cpu().contiguous()
+               for key, value in shared[name].items()}
+    weights.update(load_file(str(weights_file)))
+    renamed = {k if k.startswith(prefix + ".") else f"{prefix}.{k}": v for k, v in weights.items()}
+    save_file(renamed, str(weights_file), metadata={"format": "pt"})
+
+
+def save_with_shared_tensors(model: torch.nn.Module, name: str, path: Path) -> None:
+    """Save adapter `name` as safetensors when some of its tensors sit under several names: prefix
+    tuning's pool is a submodule of every layer, so `adapters`' own safetensors save fails ("Some
+    tensors share memory"). Its pickle writer keeps the sharing; each tensor is then stored once,
+    under its shortest name (the pool's own), which its loader matches and loads into the pool."""
+    from adapters.utils import SAFE_WEIGHTS_NAME, WEIGHTS_NAME
+    from safetensors.torch import save_file
+
+    model.save_adapter(str(path), name, with_head=False, use_safetensors=False)
+    pickled = Path(path) / WEIGHTS_NAME
+    weights = torch.load(pickled, map_location="cpu", weights_only=True)  # our own file, just written
+    pickled.unlink()
+    kept: dict[tuple, str] = {}
+    for key in sorted(weights, key=lambda k: (len(k), k)):
+        tensor = weights[key]
+        kept.setdefault((tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape)), key)
+    save_file({key: weights[key].contiguous() for key in kept.values()}, str(Path(path) / SAFE_WEIGHTS_NAME),
+              metadata={"format": "pt"})

@@ -12,7 +12,7 @@ from adapterx.composition import Composition
 from adapterx.configs.methods import FusionSettings
 from adapterx.errors import AdapterxError
 from adapterx.methods.base import MethodBase
-from adapterx.methods.bottleneck.fusion_file import add_base_prefix
+from adapterx.methods.bottleneck.fusion_file import add_base_prefix, add_shared_parameters, save_with_shared_tensors
 from adapterx.methods.bottleneck.settings import BottleneckSettings
 from adapterx.module_meta import require_safetensors
 
@@ -25,9 +25,19 @@ def _adapter_config(settings: BottleneckSettings):
 
 
 class BottleneckMethod(MethodBase):
-    """seq_bn (Pfeiffer) or double_seq_bn (Houlsby) adapters; Stack and Fuse compositions."""
+    """seq_bn (Pfeiffer) or double_seq_bn (Houlsby) adapters; Stack and Fuse compositions.
+
+    Other `adapters` methods (Compacter, UniPELT, prefix tuning) are this class with another
+    `adapter_config`: the library runs them all through one add / load / save / compose API."""
 
     name = "bottleneck"
+    # what check_fusable tells a user whose intermediate adapters differ in structure
+    fuse_hint = "train every intermediate module with the same bottleneck.architecture (seq_bn or double_seq_bn)"
+    shares_tensors = False  # its modules hold one tensor under several names (prefix tuning's pool)
+
+    def adapter_config(self, bb: Backbone, settings):
+        """The `adapters` config of a new module (checked against the base's shape, if need be)."""
+        return _adapter_config(settings)
 
     def prepare(self, bb: Backbone) -> None:
         """Add `adapters`' hooks to the transformers model (once)."""
@@ -42,9 +52,8 @@ class BottleneckMethod(MethodBase):
 
     def add(self, bb: Backbone, name: str, settings: BottleneckSettings) -> None:
         """Attach a fresh adapter with fp32 weights whatever the base's dtype (see keep_fp32)."""
-        bb.model.add_adapter(name, config=_adapter_config(settings))
-        bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
-        keep_fp32(bb)
+        bb.model.add_adapter(name, config=self.adapter_config(bb, settings))
+        to_fp32(bb, name)
 
     def load(self, bb: Backbone, path: Path, name: str, trainable: bool = False) -> None:
         """Attach a saved adapter (frozen; compose() unfreezes it when it is the one that trains,
@@ -54,12 +63,15 @@ class BottleneckMethod(MethodBase):
         # `adapters` falls back to unpickling pytorch_adapter.bin, even with use_safetensors=True
         require_safetensors(path, SAFE_WEIGHTS_NAME)
         bb.model.load_adapter(str(path), load_as=name, with_head=False, use_safetensors=True)
-        bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
-        keep_fp32(bb)
+        to_fp32(bb, name)
 
     def save(self, bb: Backbone, name: str, path: Path) -> None:
         """The folder `adapters`' load_adapter reads (adapter_config.json + safetensors)."""
-        bb.model.save_adapter(str(path), name, with_head=False, use_safetensors=True)
+        if self.shares_tensors:
+            save_with_shared_tensors(bb.model, name, path)
+        else:
+            bb.model.save_adapter(str(path), name, with_head=False, use_safetensors=True)
+        add_shared_parameters(bb.model, name, path)  # which `adapters` leaves out on a bare encoder
 
     def compose(self, bb: Backbone, comp: Composition, train: str | None,
                 settings: FusionSettings | None = None) -> None:
@@ -68,7 +80,7 @@ class BottleneckMethod(MethodBase):
 
         model = bb.model
         if comp.setup == "fuse":
-            check_fusable(model, comp.inter)
+            check_fusable(model, comp.inter, self.fuse_hint)
             fuse = Fuse(*comp.inter)
             if train is not None:
                 kind = settings.kind if settings else "dynamic"
@@ -116,20 +128,42 @@ def fusion_regularizer(model, fuse) -> Callable[[], torch.Tensor | None] | None:
     return model.get_fusion_regularization_loss if config and config["regularization"] else None
 
 
+def to_fp32(bb: Backbone, name: str) -> None:
+    """Module `name` (its shared parameters too, e.g. Compacter's PHM rule) in fp32 on the base's
+    device, with the casts keep_fp32 adds."""
+    bb.model.adapter_to(name, device=bb.device, dtype=torch.float32)
+    keep_fp32(bb)
+
+
 def keep_fp32(bb: Backbone) -> None:
     """Adapters and fusion layers keep fp32 weights on a bf16 / 8-bit / 4-bit base: an optimizer
     step of lr * update on a bf16 weight is mostly rounded away, so many weights would never
     change. As peft does for LoRA, their inputs are cast to fp32 and their outputs back to the
     base's dtype (a hook pair on each; none is needed on an fp32 base)."""
-    from adapters.methods.modeling import Adapter, BertFusion
-
     if bb.dtype == torch.float32:
         return
-    for module in bb.model.modules():
-        if isinstance(module, (Adapter, BertFusion)) and not getattr(module, "_adapterx_casts", False):
+    for module in _module_roots(bb.model):
+        if not getattr(module, "_adapterx_casts", False):
             module.register_forward_pre_hook(_inputs_to_own_dtype, with_kwargs=True)
             module.register_forward_hook(_outputs_to_input_dtype)
             module._adapterx_casts = True
+            # a prefix generator gets no float input: its output goes back in the base's dtype
+            module._adapterx_base_dtype = bb.dtype
+
+
+def _module_roots(model: torch.nn.Module):
+    """The outermost modules of `adapters`' methods whose weights adapterx trains: bottleneck
+    adapters (Compacter's PHM layers inside them), fusion layers, LoRA (UniPELT's, with its gate),
+    prefix generators and the prefix gates beside them."""
+    from adapters.methods.lora import LoRA
+    from adapters.methods.modeling import Adapter, BertFusion
+    from adapters.methods.prefix_tuning import FlatPrefixTuning, PrefixTuning, PrefixTuningLayer
+
+    for module in model.modules():
+        if isinstance(module, (Adapter, BertFusion, LoRA, PrefixTuning, FlatPrefixTuning)):
+            yield module
+        elif isinstance(module, PrefixTuningLayer):
+            yield from module.prefix_gates.values()
 
 
 def _cast(value, dtype: torch.dtype):
@@ -143,7 +177,7 @@ def _cast(value, dtype: torch.dtype):
 def _inputs_to_own_dtype(module: torch.nn.Module, args: tuple, kwargs: dict):
     own = next(module.parameters()).dtype
     first = next((a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()), None)
-    module._adapterx_io_dtype = first.dtype if first is not None else own
+    module._adapterx_io_dtype = first.dtype if first is not None else module._adapterx_base_dtype
     return _cast(args, own), {k: _cast(v, own) for k, v in kwargs.items()}
 
 
@@ -151,7 +185,7 @@ def _outputs_to_input_dtype(module: torch.nn.Module, args: tuple, output):
     return _cast(output, module._adapterx_io_dtype)
 
 
-def check_fusable(model, names: tuple[str, ...]) -> None:
+def check_fusable(model, names: tuple[str, ...], hint: str = BottleneckMethod.fuse_hint) -> None:
     """AdapterFusion needs adapters of one structure (same places in each layer): say so clearly."""
     shapes = {}
     for name in names:
@@ -163,4 +197,4 @@ def check_fusable(model, names: tuple[str, ...]) -> None:
         desc = ", ".join(f"{n}: mh_adapter={s[0]}, output_adapter={s[1]}" for n, s in shapes.items())
         raise AdapterxError(
             f"AdapterFusion needs adapters of the same structure; got {desc}",
-            "train every intermediate module with the same bottleneck.architecture (seq_bn or double_seq_bn)")
+            hint)

@@ -22,10 +22,15 @@ class BottleneckSettings:
             raise UnknownChoiceError("bottleneck.architecture", self.architecture, BOTTLENECK_ARCHITECTURES)
         if self.reduction_factor < 1:
             raise ValueError("bottleneck.reduction_factor must be >= 1")
-        from transformers.activations import ACT2FN  # what `adapters` builds the activation from
+        check_non_linearity("bottleneck.non_linearity", self.non_linearity)
 
-        valid = sorted({*ACT2FN, "leakyrelu"})  # adapters maps "leakyrelu" to nn.LeakyReLU itself
-        if self.non_linearity.lower() not in valid:
-            from adapterx.errors import UnknownChoiceError
 
-            raise UnknownChoiceError("bottleneck.non_linearity", self.non_linearity, valid)
+def check_non_linearity(key: str, value: str) -> None:
+    """An activation `adapters` can build, or an error listing those it can (`key`: the setting)."""
+    from transformers.activations import ACT2FN  # what `adapters` builds the activation from
+
+    valid = sorted({*ACT2FN, "leakyrelu"})  # adapters maps "leakyrelu" to nn.LeakyReLU itself
+    if value.lower() not in valid:
+        from adapterx.errors import UnknownChoiceError
+
+        raise UnknownChoiceError(key, value, valid)
