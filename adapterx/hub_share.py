@@ -18,7 +18,7 @@ from adapterx.cache import SAFE_NAME, default_modules_dir, module_relpath
 from adapterx.errors import AdapterxError, HubUnreachableError
 from adapterx.model_card import model_card, read_results
 from adapterx.module_meta import PICKLE_SUFFIXES, refuse_pickles, validate_meta
-from adapterx.store import DONE_MARKER, META_FILE, atomic_dir, entry_lock, is_complete, read_meta, write_json_atomic
+from adapterx.store import DONE_MARKER, META_FILE, atomic_dir, entry_lock, is_complete, read_meta, write_meta
 
 PARTS_DIR = "parts"  # a composite's intermediate modules, one sub-folder each, in the Hub repo
 CARD_FILE = "README.md"
@@ -126,10 +126,12 @@ def stage(folder: Path, meta: dict, out: Path, repo: str, revision: str | None =
             _stage_folder(Path(part["path"]), out / PARTS_DIR / part["task"])
             pushed["modules"].append({**part, "path": f"{PARTS_DIR}/{part['task']}"})
         (out / META_FILE).unlink()
-        write_json_atomic(out / META_FILE, pushed)
+        write_meta(out, pushed)
     results = read_results(folder)
-    if results is not None and not (out / "results.json").exists():
-        write_json_atomic(out / "results.json", results)
+    from adapterx.report.results import RESULTS_FILE, write_results  # here: it imports torch, push/pull need not
+
+    if results is not None and not (out / RESULTS_FILE).exists():
+        write_results(out, results)
     card = model_card(pushed, repo, results, revision, license)
     (out / CARD_FILE).write_text(card, encoding="utf-8")
     return pushed
@@ -200,7 +202,7 @@ def _install(src: Path, meta: dict, modules_dir: Path) -> Path:
             for item in sorted(src.iterdir()):
                 if not item.name.startswith(".") and item.name != PARTS_DIR:
                     shutil.move(str(item), str(tmp / item.name))
-            write_json_atomic(tmp / META_FILE, meta)
+            write_meta(tmp, meta)
     read_meta(final)  # verifies: adapterx.json and .complete in place
     return final
 

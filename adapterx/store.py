@@ -138,6 +138,17 @@ def read_meta(path: Path) -> dict:
     return check_folder(path, read_meta_file(path / META_FILE))
 
 
+def write_meta(folder: Path, meta: dict) -> Path:
+    """The one writer of adapterx.json: `meta`, as JSON stores it, checked against adapterx's schema
+    (adapterx.module_meta) first, so no folder is written that read_meta would refuse."""
+    from adapterx.module_meta import validate_meta
+
+    path = Path(folder) / META_FILE
+    data = json.loads(json.dumps(meta, ensure_ascii=False, default=str))  # what the file will hold
+    write_json_atomic(path, validate_meta(data, str(path)))
+    return path
+
+
 def check_base(meta: dict, fingerprint: dict, model_name: str, where: Path) -> None:
     """Refuse to load a module onto a base model other than the one it was trained on."""
     saved = meta.get("base_model", {}).get("fingerprint", {})

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from datasets import Dataset, load_from_disk
 
-from adapterx.store import META_FILE, atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
+from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_meta
 from adapterx.tasks import Task
 
 FEATURES_DIR = ".features"
@@ -100,7 +100,7 @@ def cached_tokenize(task: Task, examples: list[dict], tokenizer, max_length: int
             features = fresh()
             with atomic_dir(path, collective=False) as tmp:
                 features.save_to_disk(str(tmp / DATA_SUBDIR))
-                write_json_atomic(tmp / META_FILE, {
+                write_meta(tmp, {
                     "kind": "features", "task": task.name, "key": key, "rows": len(examples),
                     "features": len(features), "train": train, "max_seq_length": max_length,
                     "doc_stride": doc_stride, "format": FORMAT_VERSION,

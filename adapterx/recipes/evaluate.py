@@ -15,7 +15,7 @@ from adapterx.recipes.common import provenance
 from adapterx.recipes.target import check_eval_split, evaluate_languages
 from adapterx.recipes.train_module import ModuleRecord
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
-from adapterx.store import atomic_dir, read_meta
+from adapterx.store import atomic_dir, read_meta, write_meta
 from adapterx.tasks import check_languages, get_task
 
 __all__ = ["as_the_run_was", "evaluate_path", "load_trained"]  # load_trained lives in adapterx.assemble
@@ -103,7 +103,7 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     with atomic_dir(out) as tmp:
         write_predictions(tmp, task, split, per_lang, examples)
         write_results(tmp, results)
-        (tmp / "adapterx.json").write_text('{"kind": "eval"}', encoding="utf-8")
+        write_meta(tmp, {"kind": "eval"})
     print_table(results)
     return results
 

@@ -11,26 +11,23 @@ import shutil
 import time
 from pathlib import Path
 
-from transformers import set_seed
-
-from adapterx.backbone import load_backbone
-from adapterx.composition import Composition
+from adapterx.assemble import Assembled, assemble
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
-from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.methods import method_settings, trainable_parameters
 from adapterx.module_meta import HEADS_DIR, head_folder
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits,
+from adapterx.recipes.common import (asdict, eval_settings, head_fits,
                                      head_spec, learning_settings, provenance, save_head, train_key,
                                      train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, train_on_sources
 from adapterx.recipes.train_module import (ModuleRecord, mention_other_settings, model_id, task_data,
                                            trainable_task)
 from adapterx.report.console import console
-from adapterx.store import HEAD_FILE, atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
+from adapterx.store import HEAD_FILE, atomic_dir, entry_lock, is_complete, stable_hash, write_meta
 from adapterx.tasks import Task
 from adapterx.training import TrainSettings
 
@@ -115,13 +112,34 @@ def train_multitask(names: list[str], cfg: RunConfig, target: Task | None = None
 
 def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, settings: TrainSettings,
                     key: str, payload: dict, path: Path) -> None:
-    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
-    set_seed(cfg.seed)  # the module and heads get their initial weights from the seed
-    method = get_method(cfg.method)
-    method.prepare(bb)
-    method.add(bb, name, method_settings(cfg.method, cfg))
-    method.compose(bb, Composition("direct"), name)
-    models = {t.name: build_model(bb, t, cfg.head) for t in tasks}
+    built = assemble(cfg, train=name, heads=tasks)  # one new module, one fresh head per task
+    work = Path(cfg.modules_dir) / ".work" / f"{MULTITASK_DIR}-{cfg.method}-{key}"
+    outcome, info, model, dev = _train(built, tasks, cfg, data, settings, work)
+    _save(built, tasks, name, path, data, {
+        "schema_version": 1, "kind": "module", "task": name, "tasks": [t.name for t in tasks],
+        "method": cfg.method, "heads": {t.name: head_spec(t, cfg.head) for t in tasks}, "key": key,
+        "base_model": {"name": cfg.model, "fingerprint": built.bb.fingerprint, "quant": cfg.quant,
+                       "dtype": str(built.bb.dtype).replace("torch.", "")},
+        "method_settings": payload["method_settings"], "training": asdict(settings),
+        "multitask": {**payload["multitask"], **info["sampling"]},
+        **{k: payload[k] for k in ("mix", "mlm") if k in payload},
+        **({"mlm_head": info["mlm_head"]} if "mlm_head" in info else {}),
+        "n_train_examples": {t.name: len(data[t.name][1]) for t in tasks},
+        "n_dev_examples": {t.name: len(data[t.name][2]) for t in tasks},
+        "metrics": {"english_dev": {n: r.scores for n, r in dev.items()},
+                    "english_dev_mean": sum(r.primary for r in dev.values()) / len(dev),
+                    "dev_history": outcome.dev_history},
+        "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
+        "trainable_params": trainable_parameters(model), "seed": cfg.seed,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _train(built: Assembled, tasks: list[Task], cfg: RunConfig, data: dict, settings: TrainSettings,
+           work: Path) -> tuple:
+    """One Trainer run over every task's batches, selecting on the mean of the tasks' dev scores;
+    returns the outcome, the sampling info, the trained model and the final dev results."""
+    bb, models = built.bb, built.models
     ev = {t.name: eval_settings(t, cfg) for t in tasks}
     features = {t.name: train_features(t, data[t.name][1], bb.tokenizer, ev[t.name], cfg) for t in tasks}
 
@@ -133,33 +151,19 @@ def _train_and_save(tasks: list[Task], name: str, cfg: RunConfig, data: dict, se
         scores = dev_scores()
         return sum(r.primary for r in scores.values()) / len(scores)
 
-    work = Path(cfg.modules_dir) / ".work" / f"{MULTITASK_DIR}-{cfg.method}-{key}"
     outcome, info, model = train_on_sources(bb, models, features, cfg, settings, work, dev_score)
-    dev = dev_scores()
+    return outcome, info, model, dev_scores()
+
+
+def _save(built: Assembled, tasks: list[Task], name: str, path: Path, data: dict, meta: dict) -> None:
+    """The module folder: the module in its native format, heads/<task>/ per task, adapterx.json."""
     with atomic_dir(path) as tmp:
-        method.save(bb, name, tmp)
+        built.method.save(built.bb, name, tmp)
         for t in tasks:
             (tmp / HEADS_DIR / t.name).mkdir(parents=True)
-            save_head(models[t.name], tmp / HEADS_DIR / t.name)
+            save_head(built.models[t.name], tmp / HEADS_DIR / t.name)
         save_train_hashes(tmp, [(data[t.name][1], t.kind) for t in tasks])  # for later leakage checks
-        write_json_atomic(tmp / "adapterx.json", {
-            "schema_version": 1, "kind": "module", "task": name, "tasks": [t.name for t in tasks],
-            "method": cfg.method, "heads": {t.name: head_spec(t, cfg.head) for t in tasks}, "key": key,
-            "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
-                           "dtype": str(bb.dtype).replace("torch.", "")},
-            "method_settings": payload["method_settings"], "training": asdict(settings),
-            "multitask": {**payload["multitask"], **info["sampling"]},
-            **{k: payload[k] for k in ("mix", "mlm") if k in payload},
-            **({"mlm_head": info["mlm_head"]} if "mlm_head" in info else {}),
-            "n_train_examples": {t.name: len(data[t.name][1]) for t in tasks},
-            "n_dev_examples": {t.name: len(data[t.name][2]) for t in tasks},
-            "metrics": {"english_dev": {n: r.scores for n, r in dev.items()},
-                        "english_dev_mean": sum(r.primary for r in dev.values()) / len(dev),
-                        "dev_history": outcome.dev_history},
-            "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
-            "trainable_params": trainable_parameters(model), "seed": cfg.seed,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
-    shutil.rmtree(work, ignore_errors=True)
+        write_meta(tmp, meta)
 
 
 def module_heads(meta: dict, folder: Path) -> list[tuple[str, dict, Path]]:
@@ -177,9 +181,3 @@ def pick_head(folder: Path, meta: dict, task: Task) -> tuple[Path, dict]:
         if head_fits(spec, task) and (where / HEAD_FILE).is_file():
             return where, spec
     return heads[0][2], heads[0][1]
-
-
-def stacked(comp: Composition, modules: list[ModuleRecord]) -> Composition:
-    """What a method activates: `multitask` is a stack of its one multi-task module (the target
-    module goes on top), every other setup is itself."""
-    return Composition("stack", tuple(m.task for m in modules)) if comp.setup == "multitask" else comp

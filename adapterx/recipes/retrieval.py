@@ -24,7 +24,7 @@ from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, 
 from adapterx.report.console import console
 from adapterx.report.results import print_table, write_results
 from adapterx.report.scores import write_scores
-from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
+from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_meta
 from adapterx.tasks import Task, check_languages
 
 
@@ -227,9 +227,9 @@ def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str =
 
 def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleRecord], langs: list[str],
            key: str, run_dir: Path, command: str) -> dict:
-    from adapterx.assemble import with_modules
+    from adapterx.assemble import assemble
 
-    bb = with_modules(cfg, modules, inter)
+    bb = assemble(cfg, modules=modules).bb  # the base, with the modules (if any) frozen and active
     reps, reported = representations(bb, cfg, target.name)
     start = time.perf_counter()
     per_layer: dict[Representation, dict[str, EvalResult]] = {rep: {} for rep in reps}
@@ -267,7 +267,7 @@ def _score(inter: list[str], target: Task, cfg: RunConfig, modules: list[ModuleR
             lines = [f"{a}\t{b}" for a, b in result.predictions] if target.name == "bucc" \
                 else [str(i) for i in result.predictions]
             (folder / f"{cfg.eval_split}-{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
+        write_meta(tmp, {"kind": "run", "key": key, "config": cfg.to_dict()})
         if target.name == "tatoeba":  # per-pair correctness, for the report's intervals and paired tests
             write_scores(tmp, target, cfg.eval_split, chosen, data)
         write_results(tmp, results)

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.table import Table
 
 from adapterx.analysis.similarity import centred_cosines, centroid, module_similarity, spearman, task_texts
-from adapterx.backbone import load_backbone
+from adapterx.assemble import assemble
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
@@ -69,7 +69,7 @@ def run_suggest(target: str, inter: list[str] | None, cfg: RunConfig, runs_dir: 
         raise UnknownChoiceError("target task", target, sorted(n for n, t in all_tasks().items() if t.is_target))
     # the target's own English training task (COPA for XCOPA) would trivially rank first
     names = inter or sorted(n for n, t in all_tasks().items() if not t.is_target and n != task.train_task)
-    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
+    bb = assemble(cfg).bb  # the base encoder alone
     with console.status(f"embedding {n_examples} {target} examples"):
         target_vec = centroid(bb, task_texts(task, cfg, n_examples, cfg.langs))
     vectors, skipped = {}, {}

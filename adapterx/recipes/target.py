@@ -8,9 +8,9 @@ import logging
 import shutil
 from pathlib import Path
 
-from transformers import set_seed
-
-from adapterx.backbone import Backbone, load_backbone
+from adapterx.assemble import Assembled, assemble
+from adapterx.assemble import attach_modules as attach_modules  # re-exported: tests and tools load modules with it
+from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
@@ -20,22 +20,21 @@ from adapterx.data.loading import english_train_dev_total, eval_sample_key, load
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
 from adapterx.heads import TaskModel
-from adapterx.leakage import guard_for_run, save_train_hashes
-from adapterx.methods import get_method, method_settings, method_spec, trainable_parameters
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_fits, head_spec,
-                                     learning_settings, load_head, provenance, save_head,
-                                     train_features, train_settings)
-from adapterx.recipes.multitask import module_heads, stacked, train_multitask
+from adapterx.leakage import LeakageGuard, guard_for_run, save_train_hashes
+from adapterx.methods import Method, get_method, method_settings, method_spec, trainable_parameters
+from adapterx.methods.base import TARGET_MODULE as TARGET_MODULE  # re-exported (its home: methods.base)
+from adapterx.recipes.common import (asdict, eval_settings, head_spec, learning_settings, provenance,
+                                     save_head, train_features, train_settings)
+from adapterx.recipes.multitask import train_multitask
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
-from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
-from adapterx.store import (atomic_dir, check_base, entry_lock, is_complete, read_meta, stable_hash,
-                            write_json_atomic)
+from adapterx.report.results import (RESULTS_FILE, per_language_scores, print_table, write_predictions,
+                                     write_results)
+from adapterx.store import DONE_MARKER, atomic_dir, entry_lock, is_complete, stable_hash, write_meta
 from adapterx.tasks import Task, all_tasks, check_languages, get_task
-from adapterx.training import TrainOutcome, train_model
+from adapterx.training import TrainOutcome, TrainSettings, train_model
 
 log = logging.getLogger(__name__)
-TARGET_MODULE = "target"  # name of the module trained on the target task inside the model
 
 
 def check_eval_split(task: Task, split: str) -> str:
@@ -46,35 +45,6 @@ def check_eval_split(task: Task, split: str) -> str:
         raise AdapterxError(f"{task.name} has no {split} split (it has: {', '.join(task.splits)})",
                             f"use --eval-split {'test' if split == 'dev' else 'dev'}")
     return split
-
-
-def attach_modules(bb: Backbone, cfg: RunConfig, modules: list[ModuleRecord], continued: bool = False) -> None:
-    """Load each intermediate module (frozen) after checking it was trained on this base;
-    `continued` (sequential): the one module loads trainable, as the target module."""
-    method = get_method(cfg.method)
-    for record in modules:
-        meta = read_meta(record.path)
-        check_base(meta, bb.fingerprint, cfg.model, record.path)
-        if meta.get("method") != cfg.method:
-            raise AdapterxError(f"module {record.path} is a {meta.get('method')} module, not {cfg.method}",
-                                f"pass --method {meta.get('method')}")
-        if continued:  # its folder is only read: the continued module is saved in the run
-            method.load(bb, record.path, TARGET_MODULE, trainable=True)
-        else:
-            method.load(bb, record.path, record.task)
-
-
-def init_head(model: TaskModel, task: Task, modules: list[ModuleRecord], pooling: str = "cls") -> str | None:
-    """Start the target head from the first intermediate module whose head fits the target;
-    return that module's task name (None: the head stays fresh)."""
-    for record in modules:
-        for name, spec, folder in module_heads(read_meta(record.path), record.path):  # multi-task: one per task
-            if head_fits(spec, task, pooling):
-                load_head(model, folder, spec, task)
-                where = f"the {name} module's head" if name == record.task else f"module {record.task}'s {name} head"
-                console.print(f"target head starts from {where}")
-                return name
-    return None
 
 
 def evaluate_languages(model: TaskModel, task: Task, bb: Backbone, cfg: RunConfig, split: str,
@@ -100,33 +70,10 @@ def dev_record(outcome: TrainOutcome, n_dev: int, total: int | None) -> dict:
 @applies_policy
 def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, command: str = "") -> dict:
     """Compose -> train on the target's English data -> zero-shot table; returns results.json's dict."""
-    comp = Composition(setup, tuple(inter))
-    spec = method_spec(cfg.method)  # unknown method: fail before any work
-    comp.check_method(cfg.method)
-    alias = spec.setup_aliases.get(comp.setup)
-    if alias:  # e.g. sequential with full fine-tuning is full-stilts: both are one run
-        console.print(f"{comp.setup} with --method {cfg.method} is {spec.setup_name(alias)}: "
-                      f"running `{alias} --method {cfg.method}`")
-        comp = Composition(alias, tuple(inter))
-    if setup == "merge":  # a wrong --weights count: refused before any module trains
-        cfg.merge.weights_for(len(inter))
-    task = get_task(target)
-    if not task.is_target:
-        targets = sorted(n for n, t in all_tasks().items() if t.is_target)
-        raise UnknownChoiceError("target task", target, targets,
-                                 hint=f"{target} is an intermediate task; train it with `adapterx train --task {target}`")
+    comp, method = _composition(setup, inter, cfg)
+    task = _target_task(target)
     if task.kind == "retrieval":
-        if setup == "fuse":
-            raise AdapterxError(f"{task.name} has no training data, so there is no fusion to learn",
-                                f"score the modules with `adapterx stack --inter {','.join(inter)} "
-                                f"--target {task.name}`, or the base with `adapterx direct --target {task.name}`")
-        from adapterx.recipes.retrieval import run_retrieval
-
-        check_eval_split(task, cfg.eval_split)
-        if setup == "multitask":  # scored from the one multi-task module's representations
-            record = train_multitask(list(inter), cfg.for_intermediate(), target=task)
-            return run_retrieval([record.task], task, cfg, command, modules=[record])
-        return run_retrieval(list(inter), task, cfg, command)
+        return _score_retrieval(comp, method, task, cfg, command)
     langs = check_languages(task, cfg.langs)
     split = check_eval_split(task, cfg.eval_split)
     for name in inter:
@@ -135,14 +82,13 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
                                                           cfg.training.max_dev_examples, cfg.seed)
     # Before any training: the target's data now, each intermediate module's before it trains.
     guard = guard_for_run(task, cfg, split, langs, train_ex, dev_ex)
-    modules = ([train_multitask(list(inter), cfg.for_intermediate(), target=task, guard=guard)]
-               if setup == "multitask"
-               else [train_module(name, cfg.for_intermediate(), guard=guard) for name in inter])
+    modules = intermediate_modules(comp, method, cfg, task, guard)
     payload = {"setup": comp.to_dict(), "target": task.name, "modules": [m.key for m in modules],
                "model": model_id(cfg.model), "quant": cfg.quant, "dtype": cfg.dtype, "method": cfg.method,
                "method_settings": asdict(method_settings(cfg.method, cfg)), "fusion": asdict(cfg.fusion),
-               **({"merge": asdict(cfg.merge)} if comp.setup == "merge" else {}),
-               **learning_settings(task, cfg, len(dev_ex)), "data": stable_hash([train_ex, dev_ex]), "langs": langs, "split": split,
+               **method.key_settings(comp, cfg),
+               **learning_settings(task, cfg, len(dev_ex)), "data": stable_hash([train_ex, dev_ex]),
+               "langs": langs, "split": split,
                "max_eval_examples": cfg.training.max_eval_examples, "head_init": cfg.head_init,
                **eval_sample_key(cfg.training.max_eval_examples, cfg.seed)}
     key = stable_hash(payload)
@@ -151,51 +97,83 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     with entry_lock(run_dir):
         if is_complete(run_dir):
             console.print(f"[green]already done[/]: {run_dir} (same config); showing its results")
-            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+            results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
         else:
             results = _train_and_evaluate(comp, task, cfg, modules, train_ex, dev_ex, langs, split,
                                           key, run_dir, command, leakage=guard.record(), dev_total=dev_total)
     print_table(results)
-    console.print(f"results: {run_dir / 'results.json'}")
+    console.print(f"results: {run_dir / RESULTS_FILE}")
     return results
+
+
+def _composition(setup: str, inter: list[str], cfg: RunConfig) -> tuple[Composition, Method]:
+    """The composition the method runs (after its aliases), checked before any work."""
+    comp = Composition(setup, tuple(inter))
+    spec = method_spec(cfg.method)  # unknown method: fail before any work
+    comp.check_method(cfg.method)
+    alias = spec.setup_aliases.get(comp.setup)
+    if alias:  # e.g. sequential with full fine-tuning is full-stilts: both are one run
+        console.print(f"{comp.setup} with --method {cfg.method} is {spec.setup_name(alias)}: "
+                      f"running `{alias} --method {cfg.method}`")
+        comp = Composition(alias, tuple(inter))
+    method = get_method(cfg.method)
+    method.check_request(comp, cfg)  # e.g. a wrong --weights count for merge
+    return comp, method
+
+
+def _target_task(target: str) -> Task:
+    """The target task, which must be one."""
+    task = get_task(target)
+    if not task.is_target:
+        targets = sorted(n for n, t in all_tasks().items() if t.is_target)
+        raise UnknownChoiceError("target task", target, targets,
+                                 hint=f"{target} is an intermediate task; train it with `adapterx train --task {target}`")
+    return task
+
+
+def intermediate_modules(comp: Composition, method: Method, cfg: RunConfig, target: Task,
+                         guard: LeakageGuard | None = None) -> list[ModuleRecord]:
+    """The intermediate modules `comp` needs, trained or reused: one per task, or one multi-task
+    module when the method trains them jointly."""
+    if method.trains_jointly(comp):
+        return [train_multitask(list(comp.inter), cfg.for_intermediate(), target=target, guard=guard)]
+    return [train_module(name, cfg.for_intermediate(), guard=guard) for name in comp.inter]
+
+
+def _score_retrieval(comp: Composition, method: Method, task: Task, cfg: RunConfig, command: str) -> dict:
+    """A retrieval target has no training data: its modules' representations are scored."""
+    plan = method.plan(comp, comp.inter)
+    if plan.module is None:  # the composition itself (a fusion) would have to learn
+        inter = ",".join(comp.inter)
+        raise AdapterxError(f"{task.name} has no training data, so there is no {plan.train} to learn",
+                            f"score the modules with `adapterx stack --inter {inter} --target {task.name}`, "
+                            f"or the base with `adapterx direct --target {task.name}`")
+    from adapterx.recipes.retrieval import run_retrieval
+
+    check_eval_split(task, cfg.eval_split)
+    if method.trains_jointly(comp):  # scored from the one multi-task module's representations
+        record, = intermediate_modules(comp, method, cfg, task)
+        return run_retrieval([record.task], task, cfg, command, modules=[record])
+    return run_retrieval(list(comp.inter), task, cfg, command)
 
 
 def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: list[ModuleRecord],
                         train_ex: list[dict], dev_ex: list[dict], langs: list[str], split: str,
                         key: str, run_dir: Path, command: str, leakage: dict | None = None,
                         dev_total: int | None = None) -> dict:
-    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
-    set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
-    method = get_method(cfg.method)
-    method.prepare(bb)
-    attach_modules(bb, cfg, modules, continued=comp.setup == "sequential")
-    if comp.setup not in ("fuse", "sequential"):
-        method.add(bb, TARGET_MODULE, method_settings(cfg.method, cfg))
-    settings = {"fuse": cfg.fusion, "merge": cfg.merge}.get(comp.setup)
-    active = Composition("direct") if comp.setup == "sequential" else stacked(comp, modules)  # one module
-    method.compose(bb, active, TARGET_MODULE if comp.setup != "fuse" else "fusion", settings)
-    merge_report = getattr(method, "merge_report", None)  # how peft merged the modules (merge)
-    model = build_model(bb, task, cfg.head)
-    head_from = init_head(model, task, modules, cfg.head.pooling) if cfg.head_init == "auto" else None
-    ev = eval_settings(task, cfg)
+    built = assemble(cfg, comp, modules, train=TARGET_MODULE, heads=[task], head_init=cfg.head_init == "auto")
     console.print(f"[bold]training[/] {comp.name(cfg.method)} on {task.train_task} English data "
-                  f"({len(train_ex)} examples) for {task.name}; trainable parameters: {trainable_parameters(model):,}")
-    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
-
-    def dev_score() -> float:
-        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
-
+                  f"({len(train_ex)} examples) for {task.name}; trainable parameters: "
+                  f"{trainable_parameters(built.model):,}")
     work = Path(cfg.output) / ".work" / key
-    trained_with = train_settings(task, cfg)
-    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), trained_with,
-                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex),
-                          regularizer=getattr(method, "regularizer", None))
-    per_lang, examples = evaluate_languages(model, task, bb, cfg, split, langs)
+    outcome, trained_with = _train(built, task, cfg, train_ex, dev_ex, work)
+    per_lang, examples = evaluate_languages(built.model, task, built.bb, cfg, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
+    merge_report = getattr(built.method, "merge_report", None)  # how peft merged the modules (merge)
     results = {
         "target": task.name, "metric": "f1" if task.kind in ("qa", "tagging") else task.metric,
         "setup": comp.name(cfg.method), "inter": list(comp.inter), "method": cfg.method,
-        "model": cfg.model, "quant": cfg.quant, "dtype": str(bb.dtype).replace("torch.", ""),
+        "model": cfg.model, "quant": cfg.quant, "dtype": str(built.bb.dtype).replace("torch.", ""),
         "seed": cfg.seed, "per_language": per_language, "average": average, **extra,
         # what ran where config values are resolved at run time (`optim: auto`)
         "optim": trained_with.optim, "group_by_length": trained_with.group_by_length,
@@ -203,28 +181,52 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
         **dev_record(outcome, len(dev_ex), dev_total),
         "n_examples": {lang: r.n_examples for lang, r in per_lang.items()},
         "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
-        "trainable_params": trainable_parameters(model), "config_hash": key, "command": command,
+        "trainable_params": trainable_parameters(built.model), "config_hash": key, "command": command,
         "modules": [{"task": m.task, "path": str(m.path), "key": m.key} for m in modules],
-        "head_init": head_from or "fresh", "dev_history": outcome.dev_history,
+        "head_init": built.head_from or "fresh", "dev_history": outcome.dev_history,
         **({"merge": merge_report} if merge_report else {}), "schema_version": 1, **provenance(),
         "leakage": leakage, "bad_rows": bad_rows_record(),
     }
+    _save(built, comp, task, cfg, key, results, run_dir, train_ex, (per_lang, examples, split))
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def _train(built: Assembled, task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
+           work: Path) -> tuple[TrainOutcome, TrainSettings]:
+    """Train what the plan trains on the target's English data, selecting on English dev."""
+    bb, model, ev = built.bb, built.model, eval_settings(task, cfg)
+    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
+
+    def dev_score() -> float:
+        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
+
+    trained_with = train_settings(task, cfg)
+    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), trained_with,
+                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex),
+                          regularizer=getattr(built.method, "regularizer", None))
+    return outcome, trained_with
+
+
+def _save(built: Assembled, comp: Composition, task: Task, cfg: RunConfig, key: str, results: dict,
+          run_dir: Path, train_ex: list[dict], evaluated: tuple[dict, dict, str]) -> None:
+    """The run folder: predictions, the trained module with its composition and head, results.json."""
+    per_lang, examples, split = evaluated
+    bb, method = built.bb, built.method
     with atomic_dir(run_dir) as tmp:
         write_predictions(tmp, task, split, per_lang, examples)
         module_dir = tmp / "module"
         module_dir.mkdir()
-        if comp.setup != "fuse":
-            method.save(bb, TARGET_MODULE, module_dir)
+        if built.plan.module is not None:
+            method.save(bb, built.plan.module, module_dir)
         method.save_composition(bb, comp, module_dir)
-        save_head(model, module_dir)
+        save_head(built.model, module_dir)
         save_train_hashes(module_dir, [(train_ex, task.kind)])  # for leakage checks of later reuse
-        write_json_atomic(module_dir / "adapterx.json", {
+        write_meta(module_dir, {
             "schema_version": 1, "kind": "target", "task": task.name, "method": cfg.method,
             "composition": comp.to_dict(), "head": head_spec(task, cfg.head), "key": key,
             "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant},
             "modules": results["modules"], "config": cfg.to_dict()})
-        (module_dir / ".complete").write_text("ok", encoding="utf-8")
-        write_json_atomic(tmp / "adapterx.json", {"kind": "run", "key": key, "config": cfg.to_dict()})
+        (module_dir / DONE_MARKER).write_text("ok", encoding="utf-8")
+        write_meta(tmp, {"kind": "run", "key": key, "config": cfg.to_dict()})
         write_results(tmp, results)
-    shutil.rmtree(work, ignore_errors=True)
-    return results

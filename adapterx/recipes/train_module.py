@@ -9,10 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import set_seed
-
-from adapterx.backbone import base_id, load_backbone
-from adapterx.composition import Composition
+from adapterx.assemble import Assembled, assemble
+from adapterx.backbone import base_id
 from adapterx.configs import RunConfig
 from adapterx.data.bad_rows import applies_policy
 from adapterx.data.bad_rows import record as bad_rows_record
@@ -21,16 +19,16 @@ from adapterx.data.loading import english_train_dev
 from adapterx.errors import AdapterxError
 from adapterx.evaluation import evaluate
 from adapterx.leakage import LeakageGuard, save_train_hashes
-from adapterx.methods import get_method, method_settings, trainable_parameters
+from adapterx.methods import method_settings, trainable_parameters
 from adapterx.model_card import write_module_card
 from adapterx.module_meta import read_meta_file
-from adapterx.recipes.common import (asdict, build_model, eval_settings, head_spec, learning_settings,
-                                     provenance, save_head, train_features, train_settings)
+from adapterx.recipes.common import (asdict, eval_settings, head_spec, learning_settings, provenance,
+                                     save_head, train_features, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, mixed_train, train_on_sources, uses_sources
 from adapterx.report.console import console
-from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_json_atomic
+from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_meta
 from adapterx.tasks import Task, get_task
-from adapterx.training import train_model
+from adapterx.training import TrainOutcome, train_model
 
 log = logging.getLogger(__name__)
 
@@ -124,47 +122,53 @@ def mention_other_settings(path: Path) -> None:
 
 def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
                     key: str, payload: dict, path: Path) -> None:
-    bb = load_backbone(cfg.model, cfg.dtype, cfg.quant, cfg.device, cfg.trust_remote_code)
-    set_seed(cfg.seed)  # new modules and heads get their initial weights from the seed
-    method = get_method(cfg.method)
-    method.prepare(bb)
-    method.add(bb, task.name, method_settings(cfg.method, cfg))
-    method.compose(bb, Composition("direct"), task.name)
-    model = build_model(bb, task, cfg.head)
-    ev = eval_settings(task, cfg)
+    built = assemble(cfg, train=task.name, heads=[task])  # a new module, alone, with a fresh head
+    work = Path(cfg.modules_dir) / ".work" / f"{task.name}-{cfg.method}-{key}"
+    outcome, extra = _train(built, task, cfg, train_ex, dev_ex, work)
+    dev = evaluate(built.model, task, dev_ex, built.bb.tokenizer, eval_settings(task, cfg), built.bb.device)
+    _save(built, task, cfg, path, train_ex, {
+        "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
+        "head": head_spec(task, cfg.head), "key": key,
+        "base_model": {"name": cfg.model, "fingerprint": built.bb.fingerprint, "quant": cfg.quant,
+                       "dtype": str(built.bb.dtype).replace("torch.", "")},
+        "method_settings": payload["method_settings"], "training": asdict(train_settings(task, cfg)),
+        "n_train_examples": len(train_ex), "n_dev_examples": len(dev_ex),
+        "metrics": {"english_dev": dev.scores, "dev_history": outcome.dev_history},
+        "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
+        "trainable_params": trainable_parameters(built.model), "seed": cfg.seed,
+        **{k: payload[k] for k in ("mix", "mlm") if k in payload},
+        **({"mlm_head": extra["mlm_head"]} if "mlm_head" in extra else {}),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _train(built: Assembled, task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
+           work: Path) -> tuple[TrainOutcome, dict]:
+    """Train the module and its head on the task's English data, selecting on English dev."""
+    bb, model, ev = built.bb, built.model, eval_settings(task, cfg)
     features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
 
     def dev_score() -> float:
         return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
 
-    work = Path(cfg.modules_dir) / ".work" / f"{task.name}-{cfg.method}-{key}"
-    extra: dict = {}
     if uses_sources(cfg):  # MLM batches between the task's: the multi-source path
         outcome, extra, _ = train_on_sources(bb, {task.name: model}, {task.name: features}, cfg,
                                              train_settings(task, cfg), work, dev_score)
-    else:
-        outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
-                              work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex))
-    dev = evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device)
+        return outcome, extra
+    outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), train_settings(task, cfg),
+                          work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex))
+    return outcome, {}
+
+
+def _save(built: Assembled, task: Task, cfg: RunConfig, path: Path, train_ex: list[dict], meta: dict) -> None:
+    """The module folder: the module in its native format, its head, adapterx.json and a model card."""
+    bb, method = built.bb, built.method
     with atomic_dir(path) as tmp:
         method.save(bb, task.name, tmp)
-        save_head(model, tmp)
+        save_head(built.model, tmp)
         # where the method can, plain libraries load it on the task's AutoModelFor* class
-        route = method.export_auto_class(bb, task.kind, len(task.labels), model.head, tmp)
+        route = method.export_auto_class(bb, task.kind, len(task.labels), built.model.head, tmp)
         save_train_hashes(tmp, [(train_ex, task.kind)])  # later target runs check leakage with it
-        write_json_atomic(tmp / "adapterx.json", {
-            "schema_version": 1, "kind": "module", "task": task.name, "method": cfg.method,
-            "head": head_spec(task, cfg.head), "key": key,
-            "base_model": {"name": cfg.model, "fingerprint": bb.fingerprint, "quant": cfg.quant,
-                           "dtype": str(bb.dtype).replace("torch.", "")},
-            "method_settings": payload["method_settings"], "training": asdict(train_settings(task, cfg)),
-            "n_train_examples": len(train_ex), "n_dev_examples": len(dev_ex),
-            "metrics": {"english_dev": dev.scores, "dev_history": outcome.dev_history},
-            "train_seconds": round(outcome.train_seconds, 2), "peak_memory_mb": round(outcome.peak_memory_mb, 1),
-            "trainable_params": trainable_parameters(model), "seed": cfg.seed,
-            **{k: payload[k] for k in ("mix", "mlm") if k in payload},
-            **({"mlm_head": extra["mlm_head"]} if "mlm_head" in extra else {}),
-            **({"transformers_class": route.auto_class, "transformers_prefix": route.prefix} if route else {}),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **provenance(), "bad_rows": bad_rows_record()})
-        write_module_card(tmp, read_meta_file(tmp / "adapterx.json"), path)
-    shutil.rmtree(work, ignore_errors=True)
+        if route:
+            meta = {**meta, "transformers_class": route.auto_class, "transformers_prefix": route.prefix}
+        write_module_card(tmp, read_meta_file(write_meta(tmp, meta)), path)

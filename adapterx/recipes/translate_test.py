@@ -19,7 +19,7 @@ from adapterx.evaluation import EvalResult, evaluate
 from adapterx.recipes.common import eval_settings, provenance
 from adapterx.report.console import console
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
-from adapterx.store import atomic_dir, entry_lock, is_complete, read_meta, stable_hash, write_json_atomic
+from adapterx.store import atomic_dir, entry_lock, is_complete, read_meta, stable_hash, write_meta
 from adapterx.tasks import Task, all_tasks, check_languages, get_task
 
 SETUP = "translate-test"
@@ -152,7 +152,7 @@ def _evaluate(task: Task, cfg: RunConfig, trained: dict, trained_dir: Path, file
     }
     with atomic_dir(run_dir) as tmp:
         write_predictions(tmp, task, "test", per_lang, examples, score_lang="en")  # scored as English
-        write_json_atomic(tmp / "adapterx.json", {"kind": SETUP, "key": key, "trained_run": str(trained_dir),
-                                                  "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        write_meta(tmp, {"kind": SETUP, "key": key, "trained_run": str(trained_dir),
+                         "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
         write_results(tmp, results)
     return results

@@ -13,6 +13,8 @@ from adapterx.report.scores import write_scores
 from adapterx.store import write_json_atomic
 from adapterx.tasks import Task
 
+RESULTS_FILE = "results.json"  # one per run folder, written by write_results only
+
 
 def per_language_scores(task: Task, results: dict[str, EvalResult]) -> tuple[dict, float, dict]:
     """`per_language`, `average` (mean of F1 for QA) and extra entries (QA averages, tagging's
@@ -61,8 +63,8 @@ def _idx(example_id: str) -> int | str:
 
 
 def write_results(run_dir: Path, results: dict) -> Path:
-    """results.json, atomically."""
-    path = run_dir / "results.json"
+    """The one writer of results.json (atomically)."""
+    path = Path(run_dir) / RESULTS_FILE
     write_json_atomic(path, results)
     return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ import torch
 from adapterx.backbone import Backbone
 from adapterx.composition import Composition
 from adapterx.configs.methods import FusionSettings, MergeSettings
-from adapterx.methods.base import MethodBase
+from adapterx.methods.base import TARGET_MODULE, MethodBase, Plan
 from adapterx.methods.lora.fusion import LoraFusion
 from adapterx.methods.lora.interop import bare_encoder_view, export_for_auto_class
 from adapterx.methods.lora.eval_merge import merged_for_eval
@@ -35,6 +36,26 @@ class LoraMethod(MethodBase):
     def export_auto_class(self, bb: Backbone, task_kind: str, n_labels: int, head, path: Path):
         """Plain peft loads the module on the task's AutoModelFor* class where one fits."""
         return export_for_auto_class(bb.model, task_kind, n_labels, head, path)
+
+    def plan(self, comp: Composition, modules: tuple[str, ...], module: str = TARGET_MODULE) -> Plan:
+        """merge: the merged module (saved with the run) stands for the intermediate ones at inference."""
+        plan = super().plan(comp, modules, module)
+        if comp.setup == "merge":
+            plan = dataclasses.replace(plan, infer_active=Composition("stack", (MERGED, module)))
+        return plan
+
+    def check_request(self, comp: Composition, cfg) -> None:
+        """merge: a wrong --weights count is refused before any module trains."""
+        if comp.setup == "merge":
+            cfg.merge.weights_for(len(comp.inter))
+
+    def composition_settings(self, comp: Composition, cfg) -> object:
+        """merge: the `merge` section; fuse: the `fusion` section."""
+        return cfg.merge if comp.setup == "merge" else super().composition_settings(comp, cfg)
+
+    def key_settings(self, comp: Composition, cfg) -> dict:
+        """merge: how the modules are merged decides the result."""
+        return {"merge": dataclasses.asdict(cfg.merge)} if comp.setup == "merge" else {}
 
     def add(self, bb: Backbone, name: str, settings: LoraSettings) -> None:
         """Attach a fresh LoRA module."""
