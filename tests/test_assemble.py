@@ -115,3 +115,25 @@ def test_multitask_plan_stacks_its_one_module_and_lora_merge_infers_with_the_mer
 
     merge = LoraMethod().plan(Composition("merge", ("a", "b")), ("a", "b"))
     assert merge.infer_active == Composition("stack", (MERGED, TARGET_MODULE)) and merge.load == ("a", "b")
+
+
+def test_eval_module_runs_in_the_modules_own_eval_context(make_cfg, monkeypatch):
+    # `eval --module` of a LoRA module with the command's default --method: LoRA's evaluation
+    # context (merged for the final pass) must be the one entered, not the default method's
+    from adapterx.api import evaluate as evaluate_run, train
+    from adapterx.methods import method_spec
+
+    cfg = make_cfg(method="lora")
+    path = train("copa", cfg=cfg)
+    entered = []
+    for name in ("lora", "bottleneck"):
+        cls = type(method_spec(name).build())
+        original = cls.eval_context
+
+        def spy(self, bb, _name=name, _original=original):
+            entered.append(_name)
+            return _original(self, bb)
+
+        monkeypatch.setattr(cls, "eval_context", spy)
+    evaluate_run(module=str(path), target="xcopa", cfg=make_cfg(langs=["et"]))
+    assert entered == ["lora"]

@@ -87,7 +87,9 @@ def evaluate_path(cfg: RunConfig, run: str | None = None, module: str | None = N
     # the module must fit the base first (a clear, cheap error), then the evaluation data is checked
     model, bb, comp, inter = load_trained(folder, meta, task, cfg, model_name)
     leakage = check_saved(task, cfg, split, langs, folder, meta)
-    cfg_eval = cfg
+    # the module's own method evaluates it (a LoRA module merged for the final pass, ...), whatever
+    # the command's --method default says
+    cfg_eval = dataclasses.replace(cfg, method=meta["method"])
     per_lang, examples = evaluate_languages(model, task, bb, cfg_eval, split, langs)
     per_language, average, extra = per_language_scores(task, per_lang)
     results = {
