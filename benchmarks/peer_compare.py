@@ -44,9 +44,12 @@ def read_records(path: Path) -> list[dict]:
 def matches(record: dict, args: argparse.Namespace, runner: str, method: str, condition: str, seed: int) -> bool:
     """A record of this condition made with the settings of this comparison (records written
     before the settings were recorded are those of the full-size defaults)."""
+    siqa_seed = seed if getattr(args, "siqa_seed", None) is None else args.siqa_seed
     return (record.get("runner"), record.get("method"), record.get("condition"), record.get("seed")) == \
         (runner, method, condition, seed) and sorted(record.get("per_language", {})) == sorted(args.langs) \
-        and record.get("siqa_items", 3000) == args.siqa_items and record.get("copa_epochs", 5) == args.copa_epochs
+        and record.get("siqa_items", 3000) == args.siqa_items and record.get("copa_epochs", 5) == args.copa_epochs \
+        and (condition in ("target", "direct", "full-direct") or record.get("siqa_seed", seed) == siqa_seed) \
+        and (runner != "peer" or record.get("target_phase_seeded", False))
 
 
 def recorded(path: Path, args, runner: str, method: str, condition: str, seed: int,
@@ -86,6 +89,8 @@ def adapterx_command(args, condition: str, seed: int) -> tuple[list[str], Path]:
     # with select=last the SIQa dev score chooses nothing: a 250-item sample only reports it
     words += [f"training.epochs={args.copa_epochs}", "inter.epochs=1",
               f"inter.max_train_examples={args.siqa_items}", "inter.max_dev_examples=250"]
+    if getattr(args, "siqa_seed", None) is not None:  # the SIQa module of that seed, for every target seed
+        words += [f"module_seed={args.siqa_seed}"]
     return words, output
 
 
@@ -105,11 +110,13 @@ def run_adapterx(args, condition: str, seed: int) -> dict:
             "per_language": r["per_language"], "average": r["average"], "english_dev": r["english_dev"],
             "train_seconds": r["train_seconds"], "trainable_params": r["trainable_params"],
             "head_init": r.get("head_init"), "config_hash": r["config_hash"], "siqa_items": args.siqa_items,
-            "copa_epochs": args.copa_epochs, "command": " ".join(words[1:])}
+            "copa_epochs": args.copa_epochs, "command": " ".join(words[1:]),
+            "siqa_seed": seed if getattr(args, "siqa_seed", None) is None else args.siqa_seed}
 
 
-def table(records: dict, seeds: list[int]) -> list[dict]:
-    """Rows per seed and their mean: peer and adapterx averages, deltas, and the gaps between deltas."""
+def table(records: dict, seeds: list[int], methods: list[str] = ["lora", "full"]) -> list[dict]:  # noqa: B006
+    """Rows per seed and their mean: peer and adapterx averages, deltas, and the gaps between deltas
+    (the columns of `methods` only)."""
     rows = []
     for seed in seeds:
         def avg(runner: str, method: str, condition: str) -> float:
@@ -117,18 +124,21 @@ def table(records: dict, seeds: list[int]) -> list[dict]:
 
         row = {"seed": str(seed)}
         for method, peer_label in (("lora", "LoRA"), ("full", "full")):
-            t, s = avg("peer", method, "target"), avg("peer", method, "siqa")
-            row.update({f"peer {peer_label} target": t, f"peer {peer_label} siqa": s,
-                        f"peer {peer_label} delta": s - t})
-        d = avg("adapterx", "lora", "direct")
-        for name in ("sequential", "stack"):
-            row[f"ax {name}"] = avg("adapterx", "lora", name)
-            row[f"ax {name} delta"] = row[f"ax {name}"] - d
-            row[f"gap {name}"] = row[f"ax {name} delta"] - row["peer LoRA delta"]
-        row["ax direct"] = d
-        fd, fs = avg("adapterx", "full", "full-direct"), avg("adapterx", "full", "full-stilts")
-        row.update({"ax full-direct": fd, "ax full-stilts": fs, "ax full delta": fs - fd,
-                    "gap full": (fs - fd) - row["peer full delta"]})
+            if method in methods:
+                t, s = avg("peer", method, "target"), avg("peer", method, "siqa")
+                row.update({f"peer {peer_label} target": t, f"peer {peer_label} siqa": s,
+                            f"peer {peer_label} delta": s - t})
+        if "lora" in methods:
+            d = avg("adapterx", "lora", "direct")
+            row["ax direct"] = d
+            for name in ("sequential", "stack"):
+                row[f"ax {name}"] = avg("adapterx", "lora", name)
+                row[f"ax {name} delta"] = row[f"ax {name}"] - d
+                row[f"gap {name}"] = row[f"ax {name} delta"] - row["peer LoRA delta"]
+        if "full" in methods:
+            fd, fs = avg("adapterx", "full", "full-direct"), avg("adapterx", "full", "full-stilts")
+            row.update({"ax full-direct": fd, "ax full-stilts": fs, "ax full delta": fs - fd,
+                        "gap full": (fs - fd) - row["peer full delta"]})
         rows.append(row)
     mean = {"seed": "mean"}
     for key in rows[0]:
@@ -136,7 +146,8 @@ def table(records: dict, seeds: list[int]) -> list[dict]:
             mean[key] = statistics.fmean(r[key] for r in rows)
     if len(rows) > 1:
         for key in ("peer LoRA delta", "ax sequential delta", "ax stack delta", "peer full delta", "ax full delta"):
-            mean[f"{key} sd"] = statistics.stdev(r[key] for r in rows)
+            if key in rows[0]:
+                mean[f"{key} sd"] = statistics.stdev(r[key] for r in rows)
     return rows + [mean]
 
 
@@ -155,23 +166,28 @@ def compare(args: argparse.Namespace, run_condition: Callable[[argparse.Namespac
     args.copa_epochs = getattr(args, "copa_epochs", 5)
     path = Path(args.work) / "records.jsonl"
     records: dict = {}
-    for seed in seeds:
-        for method in ("lora", "full"):
+    if getattr(args, "siqa_seed", None) is not None and not getattr(args, "siqa_cache", None):
+        args.siqa_cache = str(Path(args.work) / "peer-siqa")
+    methods = [m for m in str(getattr(args, "methods", "lora,full")).split(",") if m]
+    for method in methods:  # every seed of one method before the next: LoRA's table first
+        for seed in seeds:
             peer_args = argparse.Namespace(**{**vars(args), "full": method == "full"})
             for condition in PEER_CONDITIONS:
                 records[("peer", method, condition, seed)] = recorded(
                     path, args, "peer", method, condition, seed,
                     lambda: run_condition(peer_args, condition, seed))  # noqa: B023  (called at once)
-        for condition, (_, method, _) in ADAPTERX.items():
-            records[("adapterx", method, condition, seed)] = recorded(
-                path, args, "adapterx", method, condition, seed,
-                lambda: run_adapterx(args, condition, seed))  # noqa: B023  (called at once)
-    rows = table(records, seeds)
+            for condition in (c for c, (_, m, _) in ADAPTERX.items() if m == method):
+                records[("adapterx", method, condition, seed)] = recorded(
+                    path, args, "adapterx", method, condition, seed,
+                    lambda: run_adapterx(args, condition, seed))  # noqa: B023  (called at once)
+    rows = table(records, seeds, methods)
     name = "peer_xcopa" if (args.siqa_items, args.copa_epochs, len(args.langs)) == (3000, 5, 11) else "peer_xcopa_quick"
+    name += "" if set(methods) == {"lora", "full"} else "_" + "_".join(methods)
     out = RESULTS_DIR / f"{args.device.split(':')[0]}-{time.strftime('%Y-%m-%d')}-{name}.json"
     payload = {
         "benchmark": "peer_xcopa", "model": args.model, "seeds": seeds, "langs": args.langs,
         "siqa_items": args.siqa_items, "copa_epochs": args.copa_epochs, "adapterx_device": args.device,
+        "siqa_seed": getattr(args, "siqa_seed", None), "methods": methods,
         "machine": machine(), "rows": rows, "records": list(records.values()),
         "notes": ["XCOPA average accuracy (%) over the languages; delta = SIQa -> XCOPA minus target-only; "
                   "gap = adapterx's delta minus the plain script's delta (same seed)",
@@ -179,7 +195,10 @@ def compare(args: argparse.Namespace, run_condition: Callable[[argparse.Namespac
                   "ax stack: a new COPA LoRA over the frozen SIQa module (head from SIQa's); "
                   "full: every weight trains (lr 2e-5)",
                   "not matched: which SIQa items are drawn and the batch order (each side seeds its own); "
-                  "the Trainer leaves biases and LayerNorm weights out of weight decay"],
+                  "the Trainer leaves biases and LayerNorm weights out of weight decay",
+                  *(["SIQa stage pinned to seed %d for every seed (plain script: its weights kept in --siqa-cache; "
+                     "adapterx: module_seed): the seeds vary the target training only" % args.siqa_seed]
+                    if getattr(args, "siqa_seed", None) is not None else [])],
     }
-    write_outputs(out, payload, COLUMNS, rows, f"SIQa -> XCOPA: plain script vs adapterx ({Path(args.model).name})")
+    write_outputs(out, payload, [c for c in COLUMNS if c in rows[0]], rows, f"SIQa -> XCOPA: plain script vs adapterx ({Path(args.model).name})")
     return payload

@@ -14,6 +14,11 @@ Both are scored zero-shot on XCOPA's languages. `--full` trains every weight (lr
 `--compare` runs this script's conditions and adapterx's matching commands (`direct`,
 `sequential`, `stack`, `full-direct`, `full-stilts`) for every seed and writes a table of the
 deltas (SIQa -> XCOPA minus target-only) to benchmarks/results/.
+
+`--siqa-seed N` pins the SIQa stage to seed N (item sample, order, initial weights) for every
+target seed, and `--siqa-cache DIR` keeps that stage's trained weights (safetensors) so later seeds
+continue from them instead of training again: the seeds then measure the spread of target training,
+as adapterx's `module_seed` does (3,000 SIQa items take ~30 min per pass on a 2-core CPU).
 """
 
 from __future__ import annotations
@@ -118,17 +123,42 @@ def build(model_dir: str, full: bool, seed: int) -> tuple[Scorer, list[nn.Parame
     return model, [p for p in model.parameters() if p.requires_grad]
 
 
+def siqa_stage(args, model: Scorer, tokenizer, params: list[nn.Parameter], siqa_seed: int) -> None:
+    """The SIQa epoch on `model` (weights from `siqa_seed`), or its saved result from --siqa-cache."""
+    from safetensors.torch import load_file, save_file
+
+    cache = getattr(args, "siqa_cache", None)
+    path = Path(cache) / f"peer-{'full' if args.full else 'lora'}-siqa-s{siqa_seed}-n{args.siqa_items}.safetensors" \
+        if cache else None
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    if path is not None and path.is_file():
+        model.load_state_dict(load_file(str(path)), strict=False)
+        print(f"  SIQa stage from {path}", flush=True)
+        return
+    optimizer = torch.optim.AdamW(params, lr=FULL_LR if args.full else LORA_LR, weight_decay=0.01)
+    train_epochs(model, tokenizer, siqa_items(Path(args.data_dir), args.siqa_items, siqa_seed), 1, optimizer,
+                 siqa_seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = dict(model.named_parameters())
+        save_file({n: state[n].detach().contiguous() for n in names}, str(path.with_suffix(".tmp")))
+        path.with_suffix(".tmp").replace(path)  # a complete file or none
+
+
 def run_condition(args, condition: str, seed: int) -> dict:
     """Train one condition (`target` or `siqa`) with one seed and score XCOPA; returns the record."""
     data = Path(args.data_dir)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model, params = build(args.model, args.full, seed)
-    optimizer = torch.optim.AdamW(params, lr=FULL_LR if args.full else LORA_LR, weight_decay=0.01)
+    siqa_seed = seed if getattr(args, "siqa_seed", None) is None else args.siqa_seed
+    # siqa: the encoder, LoRA and scorer start from the SIQa stage's seed (they are that stage's weights)
+    model, params = build(args.model, args.full, siqa_seed if condition == "siqa" else seed)
     start = time.perf_counter()
     if condition == "siqa":
-        train_epochs(model, tokenizer, siqa_items(data, args.siqa_items, seed), 1, optimizer, seed)
-        # a new optimizer for the target phase, as a second fine-tuning run would start one
-        optimizer = torch.optim.AdamW(params, lr=FULL_LR if args.full else LORA_LR, weight_decay=0.01)
+        siqa_stage(args, model, tokenizer, params, siqa_seed)
+    # the target phase: a new optimizer, as a second fine-tuning run would start one, and its own
+    # random stream (dropout), whether the SIQa stage ran here or came from the cache
+    torch.manual_seed(seed + 1)
+    optimizer = torch.optim.AdamW(params, lr=FULL_LR if args.full else LORA_LR, weight_decay=0.01)
     epochs = getattr(args, "copa_epochs", COPA_EPOCHS)
     train_epochs(model, tokenizer, copa_items(data / "copa" / "train.jsonl"), epochs, optimizer, seed + 1)
     train_s = time.perf_counter() - start
@@ -137,7 +167,8 @@ def run_condition(args, condition: str, seed: int) -> dict:
     return {"runner": "peer", "method": "full" if args.full else "lora", "condition": condition, "seed": seed,
             "per_language": per_lang, "average": sum(per_lang.values()) / len(per_lang),
             "english_dev": accuracy(model, tokenizer, copa_items(data / "copa" / "val.jsonl")),
-            "train_seconds": round(train_s, 1), "siqa_items": args.siqa_items, "copa_epochs": epochs}
+            "train_seconds": round(train_s, 1), "siqa_items": args.siqa_items, "copa_epochs": epochs,
+            "siqa_seed": siqa_seed, "target_phase_seeded": True}
 
 
 def main() -> None:
@@ -157,6 +188,11 @@ def main() -> None:
     parser.add_argument("--work", default="peer-xcopa-work",
                         help="--compare: records.jsonl (reused per runner, method, condition, seed), adapterx modules and runs")
     parser.add_argument("--device", default="cpu", help="--compare: adapterx's --device (the peer runs on the CPU)")
+    parser.add_argument("--siqa-seed", type=int, default=None,
+                        help="seed of the SIQa stage for every seed (adapterx: module_seed); default: each seed's own")
+    parser.add_argument("--siqa-cache", default=None,
+                        help="keep / reuse the SIQa stage's weights here (--compare: <work>/peer-siqa)")
+    parser.add_argument("--methods", default="lora,full", help="--compare: lora, full or both")
     args = parser.parse_args()
     args.langs = args.langs.split(",")
     if args.compare:
