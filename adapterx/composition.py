@@ -132,7 +132,9 @@ class SetupSpec:
     # validating setups imports no recipe), or the function itself
     runner: str | Runner
     uses_inter: bool = True  # False: the setup runs without intermediate tasks (direct, full-direct)
-    method: str | None = None  # the method the setup implies; overrides --method for its run
+    # the setup name whose method (composition.implied_method: the method registry's) this setup
+    # runs with, overriding --method; asked on use, since methods register after this module
+    method_of: str | None = None
     about: str = ""
     # one run (row `setup:task`) per intermediate task: full fine-tuning has no modules to stack,
     # so `--inter squad,mnli` means one full-stilts model per intermediate task
@@ -140,6 +142,15 @@ class SetupSpec:
     # one run over all intermediate tasks together (fuse, merge, ...); a grid gives the other
     # setups that use intermediate tasks one cell per task (the paper's matrix)
     combines: bool = False
+    # trains one module on all intermediate tasks at once (multitask), not one per task
+    joint_module: bool = False
+    # reuses another setup's training and only evaluates anew (translate-test: the direct run's)
+    reuses_training: bool = False
+
+    @property
+    def method(self) -> str | None:
+        """The method the setup implies (full-stilts -> full), or None: --method decides."""
+        return implied_method(self.method_of) if self.method_of else None
 
     def run(self, inter: list[str], target: str, cfg: RunConfig, command: str) -> dict:
         """Run the setup; returns the run's results.json dict."""
@@ -184,19 +195,20 @@ register_setup("stack", SetupSpec(_RUNS + "stack", about="intermediate modules +
 register_setup("sequential", SetupSpec(_RUNS + "sequential",
                                        about="one intermediate module continues training on the target"))
 register_setup("fuse", SetupSpec(_RUNS + "fuse", combines=True, about="AdapterFusion (LoRA fusion with --method lora)"))
-# The method a setup implies comes from the method registry: the method whose own name for a
-# setup this is (lora-fusion is lora's fuse), or the one method that can run it (merge).
-register_setup("lora-fusion", SetupSpec(_RUNS + "fuse", method=implied_method("lora-fusion"), combines=True,
+# The method a setup implies comes from the method registry, asked when the setup runs: the method
+# whose own name for a setup this is (lora-fusion is lora's fuse), or the one method that can run it
+# (merge). Not here at import: methods.base imports this module before the methods register.
+register_setup("lora-fusion", SetupSpec(_RUNS + "fuse", method_of="lora-fusion", combines=True,
                                         about="fuse over LoRA modules"))
-register_setup("merge", SetupSpec(_RUNS + "merge", method=implied_method("merge"), combines=True,
+register_setup("merge", SetupSpec(_RUNS + "merge", method_of="merge", combines=True,
                                   about="LoRA modules merged, target LoRA on top"))
-register_setup("full-stilts", SetupSpec(_RUNS + "finetune", method=implied_method("full-stilts"), per_inter=True,
+register_setup("full-stilts", SetupSpec(_RUNS + "finetune", method_of="full-stilts", per_inter=True,
                                         about="full fine-tuning: intermediate task, then target"))
-register_setup("full-direct", SetupSpec(_RUNS + "finetune", uses_inter=False, method=implied_method("full-direct"),
+register_setup("full-direct", SetupSpec(_RUNS + "finetune", uses_inter=False, method_of="full-direct",
                                         about="full fine-tuning on the target only"))
 # translate-test of the direct model: the classic baseline, and its training is the direct run's
 # (reused), so it costs only evaluation. `adapterx translate-test --inter ...` gives the stacked one.
-register_setup("translate-test", SetupSpec(_RUNS + "translate_test", uses_inter=False,
+register_setup("translate-test", SetupSpec(_RUNS + "translate_test", uses_inter=False, reuses_training=True,
                                            about="direct model on English MT of the test sets"))
-register_setup("multitask", SetupSpec(_RUNS + "multitask", combines=True,
+register_setup("multitask", SetupSpec(_RUNS + "multitask", combines=True, joint_module=True,
                                       about="one module trained on all --inter tasks, target on top"))

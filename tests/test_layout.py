@@ -164,3 +164,17 @@ def test_every_setup_runner_path_resolves() -> None:
     assert set(SETUP_RUNNERS) >= {"direct", "stack", "fuse", "merge", "full-stilts", "translate-test"}
     for name, spec in SETUP_RUNNERS.items():
         assert isinstance(spec.runner, str) and callable(resolve(spec.runner)), name
+
+
+def test_setups_imply_their_method_whatever_is_imported_first():
+    # methods.base imports composition before any method registers: a setup's method must be asked
+    # of the registry on use, not fixed at import (it was None for full-stilts, so grids planned
+    # full-stilts cells with the default method)
+    import subprocess
+    import sys
+
+    code = ("import adapterx.composition as c; "
+            "print(c.SETUP_RUNNERS['full-stilts'].method, c.SETUP_RUNNERS['merge'].method)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["full", "lora"]

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from adapterx.composition import SETUP_RUNNERS
 from adapterx.configs import RunConfig
 from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.recipes.grid_cluster import run_with_submitit
@@ -103,7 +104,7 @@ def run_grid(path: str, base: RunConfig, dry_run: bool = False, executor: str | 
     todo = [c for c in cells if not is_done(state.get(c.label), keys[c])]
     modules = module_trainings(todo, base.module_seed)
     # translate-test reuses the direct run's training; retrieval targets are never trained
-    trained_targets = [c for c in todo if _trains(c) and c.setup != "translate-test"]
+    trained_targets = [c for c in todo if _trains(c) and not SETUP_RUNNERS[c.setup].reuses_training]
     if not quiet:
         console.print(plan_table(cells, keys, state))
         for note in notes:

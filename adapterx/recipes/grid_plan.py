@@ -206,7 +206,7 @@ def plan_cells(spec: GridSpec, module_seed: int | None = None) -> tuple[list[Cel
                                  f"{about.setup_name(alias)}, the {alias} cell of method {method})")
                     continue
                 seeds = spec.seeds
-                if retrieval and len(seeds) > 1 and (setup == "direct" or module_seed is not None):
+                if retrieval and len(seeds) > 1 and (not SETUP_RUNNERS[setup].uses_inter or module_seed is not None):
                     seeds = seeds[:1]  # nothing trains for it: every seed would give the same scores
                     notes.append(f"{target}: {setup} scored once (seed {seeds[0]}): it trains nothing, "
                                  "so its scores do not depend on the seed")
@@ -276,7 +276,7 @@ def module_trainings(cells: list[Cell], module_seed: int | None = None) -> set[t
     need: set[tuple[str, str, int]] = set()
     for cell in cells:
         seed = cell.seed if module_seed is None else module_seed
-        if cell.setup == "multitask":
+        if cell.setup in SETUP_RUNNERS and SETUP_RUNNERS[cell.setup].joint_module:
             need.add(("+".join(cell.inter), cell.method, seed))
         else:
             need.update((t, cell.method, seed) for t in cell.inter)
