@@ -51,15 +51,20 @@ def add_shared_parameters(model: torch.nn.Module, name: str, path: Path) -> None
 def save_with_shared_tensors(model: torch.nn.Module, name: str, path: Path) -> None:
     """Save adapter `name` as safetensors when some of its tensors sit under several names: prefix
     tuning's pool is a submodule of every layer, so `adapters`' own safetensors save fails ("Some
-    tensors share memory"). Its pickle writer keeps the sharing; each tensor is then stored once,
-    under its shortest name (the pool's own), which its loader matches and loads into the pool."""
-    from adapters.utils import SAFE_WEIGHTS_NAME, WEIGHTS_NAME
+    tensors share memory"). The same steps as its AdapterLoader.save (pre-save hook, full config,
+    the adapter's filtered state dict), with each tensor stored once, under its shortest name (the
+    pool's own), which its loader matches and loads into the pool. No pickle is written or read."""
+    from adapters.loading import AdapterLoader, build_full_config
+    from adapters.utils import SAFE_WEIGHTS_NAME
     from safetensors.torch import save_file
 
-    model.save_adapter(str(path), name, with_head=False, use_safetensors=False)
-    pickled = Path(path) / WEIGHTS_NAME
-    weights = torch.load(pickled, map_location="cpu", weights_only=True)  # our own file, just written
-    pickled.unlink()
+    loader = AdapterLoader(model, use_safetensors=True)
+    model.apply_to_adapter_layers(lambda _, layer: layer.pre_save_adapters())
+    config = build_full_config(model.adapters_config.get(name), model.config, model_name=model.model_name,
+                               name=name, model_class=model.__class__.__name__)
+    Path(path).mkdir(parents=True, exist_ok=True)
+    loader.weights_helper.save_weights_config(str(path), config)
+    weights = loader.weights_helper.state_dict(loader.filter_func(name))
     kept: dict[tuple, str] = {}
     for key in sorted(weights, key=lambda k: (len(k), k)):
         tensor = weights[key]
