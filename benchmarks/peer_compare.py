@@ -30,8 +30,10 @@ LR = {"lora": 5e-4, "full": 2e-5}
 PEER_CONDITIONS = ("target", "siqa")
 # adapterx condition -> (command, method, uses the intermediate task)
 ADAPTERX = {"direct": ("direct", "lora", False), "sequential": ("sequential", "lora", True),
-            "stack": ("stack", "lora", True), "full-direct": ("direct", "full", False),
-            "full-stilts": ("stack", "full", True)}
+            "stack": ("stack", "lora", True), "fuse": ("fuse", "lora", True),
+            "full-direct": ("direct", "full", False), "full-stilts": ("stack", "full", True)}
+# the setup name results.json records where it is not the condition's (fuse over LoRA modules)
+RESULT_SETUP = {"fuse": "lora-fusion"}
 
 
 def read_records(path: Path) -> list[dict]:
@@ -102,7 +104,7 @@ def run_adapterx(args, condition: str, seed: int) -> dict:
     method = ADAPTERX[condition][1]
     found = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((output / "xcopa").glob("*/results.json"))]
     # the condition names are the setup names results.json records (full + stack: full-stilts)
-    found = [r for r in found if r["seed"] == seed and r["setup"] == condition]
+    found = [r for r in found if r["seed"] == seed and r["setup"] == RESULT_SETUP.get(condition, condition)]
     if len(found) != 1:
         raise SystemExit(f"expected one results.json of {condition} seed {seed} under {output}, found {len(found)}")
     r = found[0]
@@ -131,7 +133,9 @@ def table(records: dict, seeds: list[int], methods: list[str] = ["lora", "full"]
         if "lora" in methods:
             d = avg("adapterx", "lora", "direct")
             row["ax direct"] = d
-            for name in ("sequential", "stack"):
+            for name in ("sequential", "stack", "fuse"):
+                if ("adapterx", "lora", name, seed) not in records:
+                    continue
                 row[f"ax {name}"] = avg("adapterx", "lora", name)
                 row[f"ax {name} delta"] = row[f"ax {name}"] - d
                 row[f"gap {name}"] = row[f"ax {name} delta"] - row["peer LoRA delta"]
@@ -145,14 +149,16 @@ def table(records: dict, seeds: list[int], methods: list[str] = ["lora", "full"]
         if key != "seed":
             mean[key] = statistics.fmean(r[key] for r in rows)
     if len(rows) > 1:
-        for key in ("peer LoRA delta", "ax sequential delta", "ax stack delta", "peer full delta", "ax full delta"):
+        for key in ("peer LoRA delta", "ax sequential delta", "ax stack delta", "ax fuse delta", "peer full delta",
+                    "ax full delta"):
             if key in rows[0]:
                 mean[f"{key} sd"] = statistics.stdev(r[key] for r in rows)
     return rows + [mean]
 
 
 COLUMNS = ["seed", "peer LoRA target", "peer LoRA siqa", "peer LoRA delta", "ax direct", "ax sequential",
-           "ax stack", "ax sequential delta", "ax stack delta", "gap sequential", "gap stack",
+           "ax stack", "ax fuse", "ax sequential delta", "ax stack delta", "ax fuse delta", "gap sequential",
+           "gap stack", "gap fuse",
            "peer full target", "peer full siqa", "peer full delta", "ax full-direct", "ax full-stilts",
            "ax full delta", "gap full"]
 
@@ -193,6 +199,8 @@ def compare(args: argparse.Namespace, run_condition: Callable[[argparse.Namespac
                   "gap = adapterx's delta minus the plain script's delta (same seed)",
                   "ax sequential: the SIQa LoRA module and head continue on COPA (the plain script's recipe); "
                   "ax stack: a new COPA LoRA over the frozen SIQa module (head from SIQa's); "
+                  "ax fuse: LoRA fusion (adapterx's learned per-layer attention over modules) over the one frozen "
+                  "SIQa module, with the fusion layers and head training; "
                   "full: every weight trains (lr 2e-5)",
                   "not matched: which SIQa items are drawn and the batch order (each side seeds its own); "
                   "the Trainer leaves biases and LayerNorm weights out of weight decay",
