@@ -118,6 +118,7 @@ def test_multitask_plan_stacks_its_one_module_and_lora_merge_infers_with_the_mer
     assert merge.infer_active == Composition("stack", (MERGED, TARGET_MODULE)) and merge.load == ("a", "b")
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_eval_module_runs_in_the_modules_own_eval_context(make_cfg, monkeypatch):
     # `eval --module` of a LoRA module with the command's default --method: LoRA's evaluation
     # context (merged for the final pass) must be the one entered, not the default method's

@@ -53,6 +53,7 @@ def test_train_save_reload_evaluate(make_cfg, method):
     assert again["per_language"]["en"] == pytest.approx(meta["metrics"]["english_dev"]["accuracy"], abs=1e-6)
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 @pytest.mark.parametrize("method", METHODS)
 def test_direct_sequential_stack_run_and_reload(make_cfg, method):
     cfg = _cfg(make_cfg, method)
@@ -71,6 +72,7 @@ def test_direct_sequential_stack_run_and_reload(make_cfg, method):
     assert evaluate(run=str(stack_dir), cfg=cfg)["per_language"] == stacked["per_language"]
 
 
+@pytest.mark.heavy  # over 4 s: CI runs it in its second step
 def test_compacter_fuse_runs_and_reloads(make_cfg):
     cfg = _cfg(make_cfg, "compacter")
     fused = fuse(["siqa", "copa"], "xcopa", cfg=cfg)
