@@ -91,3 +91,22 @@ def test_config_overrides_are_typed_and_checked():
         apply_overrides(RunConfig(), {"training.batch_size": 0})
     with pytest.raises(AdapterxError, match="valid choices"):
         apply_overrides(RunConfig(), {"bottleneck.architecture": "prefix"})
+
+
+def test_a_finished_run_made_by_other_code_says_so(tmp_path, capsys):
+    # the cache key covers the settings, not the code: reusing a run made by another commit or
+    # version is allowed, and said
+    from adapterx.recipes.common import finished_results, provenance
+    from adapterx.report.results import write_results
+
+    now = provenance()["versions"]
+    (tmp_path / "same").mkdir()
+    (tmp_path / "old").mkdir()
+    write_results(tmp_path / "same", {"average": 1.0, "versions": now})
+    write_results(tmp_path / "old", {"average": 2.0, "versions": {**now, "git_commit": "004afad0"}})
+    assert finished_results(tmp_path / "same")["average"] == 1.0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "already done" in out and "made by" not in out
+    assert finished_results(tmp_path / "old")["average"] == 2.0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "made by git_commit 004afad0" in out and "another --output" in out

@@ -173,3 +173,23 @@ def provenance() -> dict:
 def asdict(obj) -> dict:
     """dataclasses.asdict for config blocks that may be None."""
     return dataclasses.asdict(obj) if obj is not None else {}
+
+
+def finished_results(run_dir: Path, same: str = "same config") -> dict:
+    """The results.json of a finished run that a command asks for again, said so; and when the
+    run was made by another adapterx version or commit, that too (the cache key covers the
+    settings, not the code: a rerun in a fresh --output reproduces it with this code)."""
+    import json
+
+    from adapterx.report.console import console
+    from adapterx.report.results import RESULTS_FILE
+
+    console.print(f"[green]already done[/]: {run_dir} ({same}); showing its results")
+    results = json.loads((Path(run_dir) / RESULTS_FILE).read_text(encoding="utf-8"))
+    made, now = results.get("versions") or {}, provenance()["versions"]
+    differs = [f"{k} {made.get(k)}" for k in ("adapterx", "git_commit") if made.get(k) and made.get(k) != now.get(k)]
+    if differs:
+        this = " ".join(str(now[k]) for k in ("adapterx", "git_commit") if now.get(k))
+        console.print(f"[yellow]note[/]: that run was made by {', '.join(differs)} (this is {this}); "
+                      "pass another --output to redo it with this code")
+    return results

@@ -6,7 +6,6 @@ scripts/run_tatoeba.sh and run_bucc2018.sh (`xtreme_layer`, `xtreme_pool`)."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from adapterx.configs import RunConfig
 from adapterx.data.loading import eval_sample_key, load_eval_examples, load_examples
 from adapterx.evaluation import EvalResult
 from adapterx.metrics import retrieval as retrieval_metrics
-from adapterx.recipes.common import provenance
+from adapterx.recipes.common import finished_results, provenance
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
 from adapterx.report.results import print_table, write_results
@@ -216,8 +215,7 @@ def run_retrieval(inter: list[str], target: Task, cfg: RunConfig, command: str =
     run_dir = Path(cfg.output) / target.name / name
     with entry_lock(run_dir):
         if is_complete(run_dir):
-            console.print(f"[green]already done[/]: {run_dir} (same config); showing its results")
-            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+            results = finished_results(run_dir)
         else:
             results = _score(inter, target, cfg, modules, langs, key, run_dir, command)
     print_table(results)

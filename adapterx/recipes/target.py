@@ -3,7 +3,6 @@ every language, write results.json + predictions/ and print the per-language tab
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -23,7 +22,7 @@ from adapterx.heads import TaskModel
 from adapterx.leakage import LeakageGuard, guard_for_run, save_train_hashes
 from adapterx.methods import Method, get_method, method_settings, method_spec, trainable_parameters
 from adapterx.methods.base import TARGET_MODULE as TARGET_MODULE  # re-exported (its home: methods.base)
-from adapterx.recipes.common import (asdict, eval_settings, head_spec, learning_settings, provenance,
+from adapterx.recipes.common import (asdict, eval_settings, finished_results, head_spec, learning_settings, provenance,
                                      save_head, train_features, train_settings)
 from adapterx.recipes.multitask import train_multitask
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
@@ -96,8 +95,7 @@ def run_target(setup: str, inter: list[str], target: str, cfg: RunConfig, comman
     run_dir = Path(cfg.output) / task.name / name
     with entry_lock(run_dir):
         if is_complete(run_dir):
-            console.print(f"[green]already done[/]: {run_dir} (same config); showing its results")
-            results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+            results = finished_results(run_dir)
         else:
             results = _train_and_evaluate(comp, task, cfg, modules, train_ex, dev_ex, langs, split,
                                           key, run_dir, command, leakage=guard.record(), dev_total=dev_total)

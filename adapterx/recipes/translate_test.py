@@ -7,7 +7,6 @@ only the evaluation."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from adapterx.data.bad_rows import applies_policy
 from adapterx.data.loading import EVAL_SAMPLE_SEED, load_eval_examples, subsample
 from adapterx.errors import AdapterxError, DataError, UnknownChoiceError
 from adapterx.evaluation import EvalResult, evaluate
-from adapterx.recipes.common import eval_settings, provenance
+from adapterx.recipes.common import eval_settings, finished_results, provenance
 from adapterx.report.console import console
 from adapterx.report.results import per_language_scores, print_table, write_predictions, write_results
 from adapterx.store import atomic_dir, entry_lock, is_complete, read_meta, stable_hash, write_meta
@@ -105,8 +104,7 @@ def run_translate_test(inter: list[str], target: str, cfg: RunConfig, command: s
     run_dir = Path(cfg.output) / task.name / name
     with entry_lock(run_dir):
         if is_complete(run_dir):
-            console.print(f"[green]already done[/]: {run_dir} (same model and files); showing its results")
-            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+            results = finished_results(run_dir, "same model and files")
         else:
             results = _evaluate(task, cfg, trained, trained_dir, files, examples, key, run_dir, command)
     inter_text = "+".join(inter) or "none"
