@@ -6,7 +6,9 @@ import dataclasses
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -83,6 +85,20 @@ def train_features(task: Task, examples: list[dict], tokenizer, ev: EvalSettings
 
     return cached_tokenize(task, examples, tokenizer, ev.max_seq_length, ev.doc_stride, train=True,
                            cache_root=cfg.modules_dir if cfg.data.feature_cache else None)
+
+
+def features_and_dev_score(model: TaskModel, bb: Backbone, task: Task, cfg: RunConfig, train_ex: list[dict],
+                           dev_ex: list[dict]) -> tuple[Any, Callable[[], float]]:
+    """What a training of `model` on `task` needs: its tokenized training features and the English
+    dev score that selects the epoch (the task's primary metric on `dev_ex`)."""
+    from adapterx.evaluation import evaluate
+
+    ev = eval_settings(task, cfg)
+
+    def dev_score() -> float:
+        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
+
+    return train_features(task, train_ex, bb.tokenizer, ev, cfg), dev_score
 
 
 def head_spec(task: Task, settings: HeadSettings | None = None) -> dict:

@@ -23,7 +23,7 @@ from adapterx.leakage import LeakageGuard, guard_for_run, save_train_hashes
 from adapterx.methods import Method, get_method, method_settings, method_spec, trainable_parameters
 from adapterx.methods.base import TARGET_MODULE as TARGET_MODULE  # re-exported (its home: methods.base)
 from adapterx.recipes.common import (asdict, eval_settings, finished_results, head_spec, learning_settings, provenance,
-                                     save_head, train_features, train_settings)
+                                     features_and_dev_score, save_head, train_settings)
 from adapterx.recipes.multitask import train_multitask
 from adapterx.recipes.train_module import ModuleRecord, model_id, train_module, trainable_task
 from adapterx.report.console import console
@@ -193,12 +193,8 @@ def _train_and_evaluate(comp: Composition, task: Task, cfg: RunConfig, modules: 
 def _train(built: Assembled, task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
            work: Path) -> tuple[TrainOutcome, TrainSettings]:
     """Train what the plan trains on the target's English data, selecting on English dev."""
-    bb, model, ev = built.bb, built.model, eval_settings(task, cfg)
-    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
-
-    def dev_score() -> float:
-        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
-
+    bb, model = built.bb, built.model
+    features, dev_score = features_and_dev_score(model, bb, task, cfg, train_ex, dev_ex)
     trained_with = train_settings(task, cfg)
     outcome = train_model(model, features, Collator(bb.tokenizer, task.kind), trained_with,
                           work, bb.device, bb.dtype, score_fn=dev_score, dev_size=len(dev_ex),

@@ -23,7 +23,7 @@ from adapterx.methods import method_settings, trainable_parameters
 from adapterx.model_card import write_module_card
 from adapterx.module_meta import read_meta_file
 from adapterx.recipes.common import (asdict, eval_settings, head_spec, learning_settings, provenance,
-                                     save_head, train_features, train_settings)
+                                     features_and_dev_score, save_head, train_settings)
 from adapterx.recipes.sources import auxiliary_settings, mixed_train, train_on_sources, uses_sources
 from adapterx.report.console import console
 from adapterx.store import atomic_dir, entry_lock, is_complete, stable_hash, write_meta
@@ -145,12 +145,8 @@ def _train_and_save(task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: li
 def _train(built: Assembled, task: Task, cfg: RunConfig, train_ex: list[dict], dev_ex: list[dict],
            work: Path) -> tuple[TrainOutcome, dict]:
     """Train the module and its head on the task's English data, selecting on English dev."""
-    bb, model, ev = built.bb, built.model, eval_settings(task, cfg)
-    features = train_features(task, train_ex, bb.tokenizer, ev, cfg)
-
-    def dev_score() -> float:
-        return evaluate(model, task, dev_ex, bb.tokenizer, ev, bb.device).primary
-
+    bb, model = built.bb, built.model
+    features, dev_score = features_and_dev_score(model, bb, task, cfg, train_ex, dev_ex)
     if uses_sources(cfg):  # MLM batches between the task's: the multi-source path
         outcome, extra, _ = train_on_sources(bb, {task.name: model}, {task.name: features}, cfg,
                                              train_settings(task, cfg), work, dev_score)
