@@ -116,7 +116,7 @@ def run_adapterx(args, condition: str, seed: int) -> dict:
             "siqa_seed": seed if getattr(args, "siqa_seed", None) is None else args.siqa_seed}
 
 
-def table(records: dict, seeds: list[int], methods: list[str] = ["lora", "full"]) -> list[dict]:  # noqa: B006
+def table(records: dict, seeds: list[int], methods: tuple[str, ...] | list[str] = ("lora", "full")) -> list[dict]:
     """Rows per seed and their mean: peer and adapterx averages, deltas, and the gaps between deltas
     (the columns of `methods` only)."""
     rows = []

@@ -130,7 +130,6 @@ def siqa_stage(args, model: Scorer, tokenizer, params: list[nn.Parameter], siqa_
     cache = getattr(args, "siqa_cache", None)
     path = Path(cache) / f"peer-{'full' if args.full else 'lora'}-siqa-s{siqa_seed}-n{args.siqa_items}.safetensors" \
         if cache else None
-    names = [n for n, p in model.named_parameters() if p.requires_grad]
     if path is not None and path.is_file():
         model.load_state_dict(load_file(str(path)), strict=False)
         print(f"  SIQa stage from {path}", flush=True)
@@ -140,8 +139,8 @@ def siqa_stage(args, model: Scorer, tokenizer, params: list[nn.Parameter], siqa_
                  siqa_seed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        state = dict(model.named_parameters())
-        save_file({n: state[n].detach().contiguous() for n in names}, str(path.with_suffix(".tmp")))
+        save_file({n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad},
+                  str(path.with_suffix(".tmp")))
         path.with_suffix(".tmp").replace(path)  # a complete file or none
 
 
