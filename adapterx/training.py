@@ -53,6 +53,7 @@ class TrainSettings:
     lr_scheduler: str = "linear"  # one of LR_SCHEDULERS, passed to TrainingArguments
     select: str = "best"  # best: the best epoch on English dev; last: the final weights
     report_to: str = "none"  # one of REPORT_TO: the Trainer's logging integration (loss curves)
+    max_grad_norm: float = 1.0  # gradient clipping (0: none), passed to TrainingArguments
 
     def __post_init__(self) -> None:
         check_training_choices(self)  # settings built without a TrainingConfig are checked too
@@ -367,6 +368,7 @@ def training_arguments(settings: TrainSettings, work_dir: Path, device: torch.de
         gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs, warmup_ratio=settings.warmup_ratio,
         weight_decay=settings.weight_decay, lr_scheduler_type=settings.lr_scheduler,
+        max_grad_norm=settings.max_grad_norm,  # the Trainer clips only when > 0
         logging_steps=settings.logging_steps, save_strategy="epoch" if settings.save_checkpoints else "no",
         save_total_limit=1, seed=settings.seed, data_seed=settings.seed, bf16=use_bf16,
         report_to=[] if settings.report_to == "none" else [settings.report_to], logging_dir=str(work_dir.parent.parent / LOGS_DIR / work_dir.name),

@@ -203,7 +203,8 @@ def compare(args: argparse.Namespace, run_condition: Callable[[argparse.Namespac
                   "SIQa module, with the fusion layers and head training; "
                   "full: every weight trains (lr 2e-5)",
                   "not matched: which SIQa items are drawn and the batch order (each side seeds its own); "
-                  "the Trainer leaves biases and LayerNorm weights out of weight decay",
+                  "the Trainer leaves biases and LayerNorm weights out of weight decay and clips the gradient "
+                  "norm at 1.0 (training.max_grad_norm; the plain script does not clip)",
                   *(["SIQa stage pinned to seed %d for every seed (plain script: its weights kept in --siqa-cache; "
                      "adapterx: module_seed): the seeds vary the target training only" % args.siqa_seed]
                     if getattr(args, "siqa_seed", None) is not None else [])],

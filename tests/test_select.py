@@ -16,7 +16,7 @@ from adapterx.api import build_config
 from adapterx.cli import main
 from adapterx.configs.run import LR_SCHEDULERS
 from adapterx.data.loading import load_examples
-from adapterx.errors import UnknownChoiceError
+from adapterx.errors import AdapterxError, UnknownChoiceError
 from adapterx.leakage import LeakageGuard
 from adapterx.presets.tiny import TINY_DATA
 from adapterx.recipes.common import learning_settings, train_settings
@@ -132,6 +132,31 @@ def test_lr_scheduler_reaches_training_arguments_and_the_trainer(make_cfg, tmp_p
     assert default.lr_scheduler_type.value == "linear"
 
 
+def test_max_grad_norm_reaches_the_trainer_and_zero_turns_clipping_off(make_cfg, tmp_path):
+    settings = train_settings(get_task("mnli"), make_cfg(inter__max_grad_norm=0.5, training__max_grad_norm=0))
+    assert settings.max_grad_norm == 0
+    assert training_arguments(settings, tmp_path, CPU, torch.float32).max_grad_norm == 0
+    assert training_arguments(train_settings(get_task("mnli"), make_cfg()), tmp_path, CPU,
+                              torch.float32).max_grad_norm == 1.0  # the Trainer's default stays ours
+
+    def moved(max_grad_norm: float) -> float:
+        model = _Toy()  # gradient norm 4 at the start; AdamW divides by |g| + 1e-8
+        rows = [{"x": torch.ones(4), "labels": torch.full((4,), 1.0)} for _ in range(8)]
+        run = TrainSettings(learning_rate=0.01, epochs=1, batch_size=4, grad_accum=1, warmup_ratio=0.0,
+                            weight_decay=0.0, logging_steps=100, seed=0, save_checkpoints=False,
+                            optim="adamw_torch", select="last", lr_scheduler="constant",
+                            max_grad_norm=max_grad_norm)
+        train_model(model, rows, None, run, tmp_path / str(max_grad_norm), CPU, torch.float32, progress=False)
+        return float(model.w.abs().max())
+
+    # clipped to 1e-12 the gradient drowns in AdamW's eps: the weights barely move; unclipped they
+    # take full steps (2 steps x lr 0.01)
+    assert moved(0.0) == pytest.approx(0.02, rel=0.05)
+    assert moved(1e-12) < 1e-5
+    with pytest.raises(AdapterxError, match="max_grad_norm"):
+        build_config(overrides={"training.max_grad_norm": -1})
+
+
 def test_every_lr_scheduler_choice_is_a_transformers_schedule():
     from transformers import SchedulerType
 
@@ -163,7 +188,7 @@ def test_new_settings_at_their_defaults_keep_existing_cache_keys():
         cfg = build_config(overrides={"method": method, "training.lr_scheduler": "linear", "training.select": "best",
                                       **OLD_DEFAULTS})
         assert stable_hash(learning_settings(get_task(task), cfg)) == key
-    for setting in ({"training.lr_scheduler": "cosine"}, {"training.select": "last"}):
+    for setting in ({"training.lr_scheduler": "cosine"}, {"training.select": "last"}, {"training.max_grad_norm": 0.0}):
         cfg = build_config(overrides={"method": "lora", **OLD_DEFAULTS, **setting})
         changed = learning_settings(get_task("mnli"), cfg)
         assert stable_hash(changed) != KEYS_BEFORE[("mnli", "lora")]

@@ -81,6 +81,9 @@ class TrainingConfig:
     doc_stride: int | None = field(default=None, metadata={"help": "QA window overlap; None: task default"})
     warmup_ratio: float = field(default=0.1, metadata={"help": "share of the steps with a linear learning-rate warmup, in [0, 1)"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    max_grad_norm: float = field(default=1.0, metadata={
+        "help": "clip the gradients' global norm to this before each step (the Trainer's default 1.0, "
+                "as XTREME's scripts); 0: no clipping, as a plain PyTorch loop"})
     max_train_examples: int | None = field(default=None, metadata={"help": "cap on training examples (None: all)"})
     max_eval_examples: int | None = field(default=None, metadata={"help": "per language"})
     max_dev_examples: int | None = field(default=2000, metadata={"help": "cap on English dev examples scored for model selection (None: all)"})
@@ -126,6 +129,9 @@ class TrainingConfig:
             raise AdapterxError(f"training.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
             raise AdapterxError(f"training.weight_decay must be a finite number >= 0, got {self.weight_decay}")
+        if not (self.max_grad_norm >= 0 and math.isfinite(self.max_grad_norm)):
+            raise AdapterxError(f"training.max_grad_norm must be a finite number >= 0 (0: no clipping), "
+                                f"got {self.max_grad_norm}")
         for name in ("max_train_examples", "max_eval_examples", "max_dev_examples"):
             value = getattr(self, name)
             if value is not None and value < 1:

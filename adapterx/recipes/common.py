@@ -39,7 +39,7 @@ def train_settings(task: Task, cfg: RunConfig, n_dev: int | None = None) -> Trai
         optim=resolve_optim(t.optim, resolve_device(cfg.device)),
         group_by_length=t.group_by_length and not cfg.mlm.enabled, lr_scheduler=t.lr_scheduler,
         select=resolve_select(t.select, n_dev) if n_dev is not None else t.select,
-        report_to=t.report_to)
+        report_to=t.report_to, max_grad_norm=t.max_grad_norm)
 
 
 def eval_settings(task: Task, cfg: RunConfig) -> EvalSettings:
@@ -60,7 +60,7 @@ EVAL_NOT_IN_KEY = ("batch_size",)
 # `group_by_length: true` (and on CUDA `optim: adamw_torch_fused`) in their keys, and a run with
 # training.group_by_length=false on a CPU finds the modules of earlier default runs.
 TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False, "lr_scheduler": "linear",
-                             "select": "best"}
+                             "select": "best", "max_grad_norm": 1.0}
 
 
 def train_key(settings: TrainSettings) -> dict:
