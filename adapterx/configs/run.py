@@ -28,6 +28,9 @@ OPTIMS = ("auto", "adamw_torch", "adamw_torch_fused", "adamw_bnb_8bit")
 # an infinite step count in the Trainer; a 2**63 batch size in torch).
 MAX_EPOCHS = 10_000
 MAX_LEARNING_RATE = 10.0
+# Training settings added after grids and runs were first keyed on RunConfig.to_dict(): left out of
+# it at these defaults, so their keys stay (the values every earlier run had)
+LATER_TRAINING_DEFAULTS: dict[str, Any] = {"max_grad_norm": 1.0}
 MAX_INT = 2**31 - 1
 # The same names adapterx.backbone resolves (kept here so that building a config needs no torch;
 # a test keeps them equal).
@@ -247,6 +250,10 @@ class RunConfigBase:
         data = dataclasses.asdict(self)
         if self.head.is_default():  # a section added later: at its default, every hash of this stays as before
             data.pop("head")
+        for section in ("training", "inter"):  # likewise training settings added later, at their defaults
+            for name, default in LATER_TRAINING_DEFAULTS.items():
+                if data[section].get(name) == default:
+                    data[section].pop(name)
         # Sections of methods added after the first two belong to the hash of their own runs only,
         # so that registering a method leaves every other run's cache key as it was.
         from adapterx.methods import all_specs
