@@ -147,7 +147,7 @@ def test_max_grad_norm_reaches_the_trainer_and_zero_turns_clipping_off(make_cfg,
                             optim="adamw_torch", select="last", lr_scheduler="constant",
                             max_grad_norm=max_grad_norm)
         train_model(model, rows, None, run, tmp_path / str(max_grad_norm), CPU, torch.float32, progress=False)
-        return float(model.w.abs().max())
+        return float(model.w.detach().abs().max())
 
     # clipped to 1e-12 the gradient drowns in AdamW's eps: the weights barely move; unclipped they
     # take full steps (2 steps x lr 0.01)
