@@ -14,6 +14,7 @@ import torch
 
 from adapterx.backbone import Backbone, resolve_device
 from adapterx.configs import HeadSettings, RunConfig
+from adapterx.configs.run import LATER_TRAINING_DEFAULTS
 from adapterx.methods import method_spec
 from adapterx.errors import ModuleMismatchError
 from adapterx.evaluation import EvalSettings
@@ -59,8 +60,9 @@ EVAL_NOT_IN_KEY = ("batch_size",)
 # true and optim `auto` (fused AdamW on CUDA) on 2026-12-03, so default runs since then carry
 # `group_by_length: true` (and on CUDA `optim: adamw_torch_fused`) in their keys, and a run with
 # training.group_by_length=false on a CPU finds the modules of earlier default runs.
+# Settings added after RunConfig.to_dict() keyed grids are left out of both at the same values.
 TRAIN_KEY_ONLY_IF_CHANGED = {"optim": "adamw_torch", "group_by_length": False, "lr_scheduler": "linear",
-                             "select": "best", "max_grad_norm": 1.0}
+                             "select": "best", **LATER_TRAINING_DEFAULTS}
 
 
 def train_key(settings: TrainSettings) -> dict:
